@@ -1,0 +1,84 @@
+//! [`IoSource`]: a socket plus what it takes to register it.
+
+use std::io;
+use std::ops::Deref;
+
+use crate::event::Evented;
+use crate::poll::SelectorId;
+use crate::{sys, Poll, PollOpt, Ready, Token};
+
+/// Wraps a non-blocking socket `T` (a std socket type) for registration.
+///
+/// On Unix this is the socket and the id of the `Poll` it is bound to; on
+/// Windows `sys::IoSourceState` also holds the socket's completion-port state,
+/// and `do_io` re-arms the readiness poll after an operation would block.
+pub(crate) struct IoSource<T> {
+    state: sys::IoSourceState,
+    inner: T,
+    selector_id: SelectorId,
+}
+
+impl<T> IoSource<T> {
+    #[inline]
+    pub(crate) fn new(inner: T) -> IoSource<T> {
+        IoSource {
+            state: sys::IoSourceState::new(),
+            inner,
+            selector_id: SelectorId::new(),
+        }
+    }
+
+    /// Runs one IO operation on the socket.
+    #[inline]
+    pub(crate) fn do_io<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner)
+    }
+
+    pub(crate) fn into_inner(self) -> T {
+        self.inner
+    }
+}
+
+impl<T> Deref for IoSource<T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
+    fn register(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.selector_id.associate(poll)?;
+        poll.selector()
+            .register(self.inner.as_raw_fd(), token, interest, opts)
+    }
+
+    fn reregister(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.selector_id.check(poll)?;
+        poll.selector()
+            .reregister(self.inner.as_raw_fd(), token, interest, opts)
+    }
+
+    fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        self.selector_id.check(poll)?;
+        poll.selector().deregister(self.inner.as_raw_fd())
+    }
+}

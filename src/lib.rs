@@ -1,0 +1,96 @@
+//! evio: fast, low-level, non-blocking IO.
+//!
+//! evio is a readiness-based event queue — [`Poll`], [`Events`], [`Token`],
+//! [`Ready`], [`PollOpt`] and the [`Evented`](event::Evented) trait — backed
+//! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD) and IO
+//! completion ports (Windows), with non-blocking TCP and UDP sockets,
+//! user-space readiness ([`Registration`], [`SetReadiness`]), a cross-thread
+//! [`Waker`], and Unix extensions ([`unix`]). It allocates nothing at run time
+//! once the [`Events`] buffer exists. File operations, thread pools and
+//! timers are left to higher layers.
+//!
+//! Using evio starts by creating a [`Poll`], which reads events from the
+//! operating system and puts them into [`Events`].
+//!
+//! # Example
+//!
+//! ```
+//! use evio::*;
+//! use evio::net::{TcpListener, TcpStream};
+//!
+//! // Tokens tell which socket an event is for.
+//! const SERVER: Token = Token(0);
+//! const CLIENT: Token = Token(1);
+//!
+//! let addr = "127.0.0.1:0".parse().unwrap();
+//!
+//! // The server socket.
+//! let server = TcpListener::bind(&addr).unwrap();
+//! let addr = server.local_addr().unwrap();
+//!
+//! // The poll instance.
+//! let poll = Poll::new().unwrap();
+//!
+//! // Listen for incoming connections.
+//! poll.register(&server, SERVER, Ready::readable(), PollOpt::edge()).unwrap();
+//!
+//! // The client socket.
+//! let sock = TcpStream::connect(&addr).unwrap();
+//! poll.register(&sock, CLIENT, Ready::readable(), PollOpt::edge()).unwrap();
+//!
+//! // Storage for events.
+//! let mut events = Events::with_capacity(1024);
+//!
+//! loop {
+//!     poll.poll(&mut events, None).unwrap();
+//!
+//!     for event in events.iter() {
+//!         match event.token() {
+//!             SERVER => {
+//!                 // Accept and drop the socket at once: this closes it
+//!                 // and tells the client of the end of the stream.
+//!                 let _ = server.accept();
+//!             }
+//!             CLIENT => {
+//!                 // The server closed the socket: leave the event loop.
+//!                 return;
+//!             }
+//!             _ => unreachable!(),
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! # Using evio in place of the classic API
+//!
+//! evio keeps the classic readiness API's names and signatures, so code
+//! written for it compiles with only the crate name changed:
+//!
+//! ```toml
+//! [dependencies]
+//! mio = { package = "evio", version = "0.1" }
+//! ```
+
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms)]
+
+pub mod event;
+mod io_source;
+pub mod net;
+mod poll;
+mod poll_opt;
+mod ready;
+mod registration;
+mod sys;
+mod token;
+#[cfg(unix)]
+pub mod unix;
+mod waker;
+
+pub use crate::event::Events;
+pub use crate::poll::Poll;
+pub use crate::poll_opt::PollOpt;
+pub use crate::ready::Ready;
+pub use crate::registration::{Registration, SetReadiness};
+pub use crate::token::Token;
+pub use crate::waker::Waker;

@@ -1,0 +1,1 @@
+//! Networking primitives: non-blocking TCP and UDP sockets.

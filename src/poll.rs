@@ -1,0 +1,291 @@
+//! [`Poll`]: the readiness event queue.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use std::{fmt, io};
+
+use crate::event::Evented;
+use crate::registration::ReadinessQueue;
+use crate::{sys, Events, PollOpt, Ready, Token};
+
+/// Polls for readiness events on all registered handles.
+///
+/// `Poll` asks the operating system (epoll, kqueue or an IO completion port)
+/// which registered handles are ready, and reports them as
+/// [`Event`](crate::event::Event)s in an [`Events`] buffer. Each handle is
+/// registered with a [`Token`], an interest ([`Ready`]) and options
+/// ([`PollOpt`]: edge, level, oneshot).
+///
+/// `Poll` is `Send + Sync`: handles may be registered from any thread, and
+/// several threads may call [`poll`](Poll::poll) on one `Poll`; each call
+/// works on its own `Events` and none corrupts another.
+///
+/// # Examples
+///
+/// ```
+/// use evio::{Events, Poll, PollOpt, Ready, Token};
+/// use evio::net::{TcpListener, TcpStream};
+/// use std::time::Duration;
+///
+/// let poll = Poll::new()?;
+/// let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
+/// poll.register(&listener, Token(0), Ready::readable(), PollOpt::edge())?;
+///
+/// let _client = TcpStream::connect(&listener.local_addr()?)?;
+///
+/// let mut events = Events::with_capacity(16);
+/// let mut accepted = false;
+/// for _ in 0..100 {
+///     poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+///     if events.iter().any(|e| e.token() == Token(0) && e.readiness().is_readable()) {
+///         let (_conn, _addr) = listener.accept()?;
+///         accepted = true;
+///         break;
+///     }
+/// }
+/// assert!(accepted);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Poll {
+    selector: sys::Selector,
+    id: usize,
+    // User-space readiness; created by the first `Registration` registered
+    // here, so a program without one pays nothing for it.
+    queue: OnceLock<Arc<ReadinessQueue>>,
+}
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+impl Poll {
+    /// Creates a new `Poll` (an epoll, kqueue or completion-port instance).
+    pub fn new() -> io::Result<Poll> {
+        Ok(Poll {
+            selector: sys::Selector::new()?,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            queue: OnceLock::new(),
+        })
+    }
+
+    /// Registers `handle` to be monitored for the readiness in `interest`,
+    /// reported with `token`, triggering as `opts` says.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
+    /// - [`AlreadyExists`](io::ErrorKind::AlreadyExists) if the handle is
+    ///   registered already (use [`reregister`](Poll::reregister));
+    /// - the operating system's error for a closed or invalid handle;
+    /// - an error if a socket or `Registration` is bound to another `Poll`.
+    pub fn register<E: Evented + ?Sized>(
+        &self,
+        handle: &E,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        check_token(token)?;
+        handle.register(self, token, interest, opts)
+    }
+
+    /// Changes the token, interest and options of a registered `handle`.
+    /// It also re-arms a oneshot registration.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
+    /// an error (`NotFound` from epoll) if the handle is not registered.
+    pub fn reregister<E: Evented + ?Sized>(
+        &self,
+        handle: &E,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        check_token(token)?;
+        handle.reregister(self, token, interest, opts)
+    }
+
+    /// Stops monitoring `handle`. No event for it is delivered by a poll
+    /// that starts after this returns.
+    ///
+    /// # Errors
+    ///
+    /// An error (`NotFound` from epoll) if the handle is not registered.
+    pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
+        handle.deregister(self)
+    }
+
+    /// Waits for readiness events, filling `events`, and returns how many
+    /// there are.
+    ///
+    /// `timeout` of `None` waits until an event arrives; `Some(d)` waits at
+    /// most `d`, rounded up to the system's precision (never cut short),
+    /// and `Some(Duration::ZERO)` only looks. A signal that interrupts the
+    /// wait restarts it with the time that is left; see
+    /// [`poll_interruptible`](Poll::poll_interruptible) to be told instead.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) if `events` has a
+    /// capacity of 0; the operating system's error otherwise.
+    pub fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        self.poll_inner(events, timeout, false)
+    }
+
+    /// Like [`poll`](Poll::poll), but a signal that interrupts the wait
+    /// returns an [`Interrupted`](io::ErrorKind::Interrupted) error.
+    pub fn poll_interruptible(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<usize> {
+        self.poll_inner(events, timeout, true)
+    }
+
+    #[inline]
+    fn poll_inner(
+        &self,
+        events: &mut Events,
+        mut timeout: Option<Duration>,
+        interruptible: bool,
+    ) -> io::Result<usize> {
+        if events.capacity() == 0 {
+            return Err(zero_capacity());
+        }
+        // The clock is read only when a wait could be interrupted midway.
+        let start = match timeout {
+            Some(to) if !to.is_zero() && !interruptible => Some(Instant::now()),
+            _ => None,
+        };
+        loop {
+            let queue = self.queue.get();
+            let wait = match queue {
+                Some(q) if q.has_pending() => Some(Duration::ZERO),
+                _ => timeout,
+            };
+            match self.selector.select(&mut events.inner, wait) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
+                    if let (Some(to), Some(start)) = (timeout, start) {
+                        timeout = Some(to.saturating_sub(start.elapsed()));
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            if let Some(q) = queue {
+                q.deliver(&mut events.inner);
+            }
+            return Ok(events.len());
+        }
+    }
+
+    #[inline]
+    pub(crate) fn selector(&self) -> &sys::Selector {
+        &self.selector
+    }
+
+    /// A number that tells this `Poll` apart from every other in the process.
+    #[inline]
+    pub(crate) fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The user-space readiness queue, if a `Registration` created it.
+    #[inline]
+    pub(crate) fn queue_if_created(&self) -> Option<&Arc<ReadinessQueue>> {
+        self.queue.get()
+    }
+
+    /// The user-space readiness queue, created on first use.
+    pub(crate) fn readiness_queue(&self) -> io::Result<&Arc<ReadinessQueue>> {
+        if let Some(q) = self.queue.get() {
+            return Ok(q);
+        }
+        let q = ReadinessQueue::new(&self.selector)?;
+        // If another thread won the race, its queue is used and ours is dropped.
+        let _ = self.queue.set(q);
+        Ok(self.queue.get().expect("queue was just set"))
+    }
+}
+
+#[cold]
+fn zero_capacity() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "cannot poll into an Events buffer of capacity 0",
+    )
+}
+
+fn check_token(token: Token) -> io::Result<()> {
+    if token == Token::RESERVED {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "Token(usize::MAX) is reserved and cannot be registered",
+        ));
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Poll {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poll").field("id", &self.id).finish()
+    }
+}
+
+#[cfg(unix)]
+impl std::os::fd::AsRawFd for Poll {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.selector.as_raw_fd()
+    }
+}
+
+/// Binds a socket to the first `Poll` it is registered with.
+#[derive(Debug, Default)]
+pub(crate) struct SelectorId(AtomicUsize);
+
+impl SelectorId {
+    pub(crate) const fn new() -> SelectorId {
+        SelectorId(AtomicUsize::new(0))
+    }
+
+    /// Binds to `poll`, or checks that it is the one bound already.
+    pub(crate) fn associate(&self, poll: &Poll) -> io::Result<()> {
+        match self
+            .0
+            .compare_exchange(0, poll.id(), Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Ok(()),
+            Err(id) if id == poll.id() => Ok(()),
+            Err(_) => Err(other_poll()),
+        }
+    }
+
+    /// Checks that `poll` is the one this socket is bound to.
+    pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
+        match self.0.load(Ordering::Acquire) {
+            id if id == poll.id() => Ok(()),
+            0 => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the handle is not registered with this Poll",
+            )),
+            _ => Err(other_poll()),
+        }
+    }
+}
+
+impl Clone for SelectorId {
+    /// A clone (of a `try_clone`d socket) starts unbound: it is a new handle.
+    fn clone(&self) -> SelectorId {
+        SelectorId::new()
+    }
+}
+
+#[cold]
+pub(crate) fn other_poll() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Other,
+        "the handle is already registered with another Poll",
+    )
+}

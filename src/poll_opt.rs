@@ -1,0 +1,182 @@
+//! [`PollOpt`]: how a registration triggers.
+
+use std::{fmt, ops};
+
+const EDGE: usize = 0b0001;
+const LEVEL: usize = 0b0010;
+const ONESHOT: usize = 0b0100;
+const URGENT: usize = 0b1000;
+const ALL: usize = EDGE | LEVEL | ONESHOT | URGENT;
+
+/// Options supplied when registering a handle with [`Poll`](crate::Poll).
+///
+/// - **edge** (the default when neither edge nor level is given): one event
+///   per change of readiness. After an event the handle must be drained
+///   (read or written until `WouldBlock`) before another event comes.
+/// - **level**: an event at every call to `poll` while the handle is ready.
+///   Level wins when both edge and level are given.
+/// - **oneshot**: after one event the registration is disarmed and reports
+///   nothing more until it is re-armed with `reregister`.
+/// - **urgent**: on Linux also asks for priority (out-of-band) readiness.
+///
+/// # Examples
+///
+/// ```
+/// use evio::PollOpt;
+///
+/// let opts = PollOpt::edge() | PollOpt::oneshot();
+/// assert!(opts.is_edge() && opts.is_oneshot());
+/// assert!(!opts.is_level());
+/// ```
+#[derive(Copy, PartialEq, Eq, Clone, PartialOrd, Ord, Hash)]
+pub struct PollOpt(usize);
+
+impl PollOpt {
+    /// No option: triggers as edge.
+    #[inline]
+    pub const fn empty() -> PollOpt {
+        PollOpt(0)
+    }
+
+    /// Edge-triggered notifications.
+    #[inline]
+    pub const fn edge() -> PollOpt {
+        PollOpt(EDGE)
+    }
+
+    /// Level-triggered notifications.
+    #[inline]
+    pub const fn level() -> PollOpt {
+        PollOpt(LEVEL)
+    }
+
+    /// One notification, then disarmed until re-registered.
+    #[inline]
+    pub const fn oneshot() -> PollOpt {
+        PollOpt(ONESHOT)
+    }
+
+    /// Urgent (priority) data is of interest.
+    #[inline]
+    pub const fn urgent() -> PollOpt {
+        PollOpt(URGENT)
+    }
+
+    /// Every option.
+    #[inline]
+    pub const fn all() -> PollOpt {
+        PollOpt(ALL)
+    }
+
+    /// Returns true if edge is set.
+    #[inline]
+    pub const fn is_edge(&self) -> bool {
+        self.0 & EDGE != 0
+    }
+
+    /// Returns true if level is set.
+    #[inline]
+    pub const fn is_level(&self) -> bool {
+        self.0 & LEVEL != 0
+    }
+
+    /// Returns true if oneshot is set.
+    #[inline]
+    pub const fn is_oneshot(&self) -> bool {
+        self.0 & ONESHOT != 0
+    }
+
+    /// Returns true if urgent is set.
+    #[inline]
+    pub const fn is_urgent(&self) -> bool {
+        self.0 & URGENT != 0
+    }
+
+    /// Whether the registration triggers on level (level set), rather than
+    /// on edge (edge set, or neither).
+    #[inline]
+    pub(crate) const fn triggers_on_level(&self) -> bool {
+        self.is_level()
+    }
+
+    /// The raw bits.
+    #[inline]
+    pub const fn bits(&self) -> usize {
+        self.0
+    }
+
+    /// Returns true if `self` is a superset of `other`.
+    #[inline]
+    pub fn contains<T: Into<Self>>(&self, other: T) -> bool {
+        let other = other.into();
+        (*self & other) == other
+    }
+
+    /// Adds the options in `other`.
+    #[inline]
+    pub fn insert<T: Into<Self>>(&mut self, other: T) {
+        self.0 |= other.into().0;
+    }
+
+    /// Removes the options in `other`.
+    #[inline]
+    pub fn remove<T: Into<Self>>(&mut self, other: T) {
+        self.0 &= !other.into().0;
+    }
+
+    #[allow(dead_code)]
+    pub(crate) const fn from_bits(bits: usize) -> PollOpt {
+        PollOpt(bits & ALL)
+    }
+}
+
+crate::ready::bit_ops!(PollOpt);
+
+impl ops::Not for PollOpt {
+    type Output = PollOpt;
+    #[inline]
+    fn not(self) -> PollOpt {
+        PollOpt(!self.0 & ALL)
+    }
+}
+
+impl fmt::Debug for PollOpt {
+    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (EDGE, "Edge"),
+            (LEVEL, "Level"),
+            (ONESHOT, "OneShot"),
+            (URGENT, "Urgent"),
+        ];
+        let mut one = false;
+        for (bit, name) in names {
+            if self.0 & bit != 0 {
+                if one {
+                    write!(fmt, " | ")?;
+                }
+                write!(fmt, "{name}")?;
+                one = true;
+            }
+        }
+        if !one {
+            fmt.write_str("(empty)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ops() {
+        let o = PollOpt::edge() | PollOpt::oneshot();
+        assert!(o.contains(PollOpt::edge()));
+        assert_eq!(o - PollOpt::edge(), PollOpt::oneshot());
+        assert_eq!(!PollOpt::all(), PollOpt::empty());
+        assert!(!PollOpt::empty().triggers_on_level());
+        assert!((PollOpt::edge() | PollOpt::level()).triggers_on_level());
+        assert_eq!(format!("{:?}", o), "Edge | OneShot");
+    }
+}

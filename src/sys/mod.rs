@@ -1,0 +1,25 @@
+//! Operating-system backends.
+//!
+//! Each backend offers the same small set of names, which the portable layer
+//! uses without knowing which backend it got:
+//!
+//! - `Selector`: `new()`, `select(&self, &mut Events, Option<Duration>)`,
+//!   `register`, `reregister`, `deregister`;
+//! - `Events`: the OS's own event records (`with_capacity`, `capacity`, `len`,
+//!   `get`, `clear`, `push_user`, `remove_token`), and `event::to_event` that
+//!   turns one record into an [`Event`](crate::event::Event) when it is read;
+//! - `Waker`: `new(&Selector, Token)`, `wake(&self)`;
+//! - `IoSourceState`: what a socket needs beside its descriptor to be
+//!   registered (nothing on Unix).
+//!
+//! This is the one place where the backend is chosen.
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub(crate) use self::unix::*;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub(crate) use self::windows::*;

@@ -1,0 +1,1 @@
+//! The kqueue selector (macOS, iOS, FreeBSD, NetBSD).

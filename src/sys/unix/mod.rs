@@ -1,0 +1,49 @@
+//! Unix backends: epoll on Linux and Android, kqueue on the BSDs and Apple's systems.
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod epoll;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) use self::epoll::{event, Events, Selector, Waker};
+
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd"
+))]
+mod kqueue;
+#[cfg(any(
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd"
+))]
+pub(crate) use self::kqueue::{event, Events, Selector, Waker};
+
+pub(crate) mod net;
+
+/// Turns a rustix error into an `io::Error`: the one place this conversion is written.
+#[inline]
+pub(crate) fn cvt<T>(res: rustix::io::Result<T>) -> std::io::Result<T> {
+    res.map_err(std::io::Error::from)
+}
+
+/// What a socket needs beside its descriptor to be registered: nothing on Unix.
+#[derive(Debug, Default)]
+pub(crate) struct IoSourceState;
+
+impl IoSourceState {
+    #[inline]
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState
+    }
+
+    /// Runs one IO operation on the socket.
+    #[inline]
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> std::io::Result<R>
+    where
+        F: FnOnce(&T) -> std::io::Result<R>,
+    {
+        f(io)
+    }
+}

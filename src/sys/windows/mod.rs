@@ -1,0 +1,1 @@
+//! The Windows backend: an IO completion port with AFD readiness polls.

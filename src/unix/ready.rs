@@ -1,0 +1,198 @@
+use std::{fmt, ops};
+
+use crate::ready::{AIO, ERROR, HUP, LIO, PRIORITY};
+use crate::Ready;
+
+/// Unix-specific readiness: error, hang-up, priority, and the AIO and LIO
+/// kinds of the kqueue systems that have them.
+///
+/// `UnixReady` wraps a [`Ready`] and converts to and from it freely, so the
+/// readiness of an event can be inspected for conditions that only Unix
+/// systems report.
+///
+/// - **hup**: the peer closed the connection or shut down its writing side
+///   (epoll's `EPOLLHUP`/`EPOLLRDHUP`, kqueue's `EV_EOF`).
+/// - **error**: the socket has a pending error (`EPOLLERR`, `EV_ERROR`, or
+///   `EV_EOF` with an error code); `take_error` returns it.
+/// - **priority**: out-of-band data is available (`EPOLLPRI`; Linux and
+///   Android only). Asking for it as interest registers for `EPOLLPRI`.
+/// - **aio**, **lio**: kqueue's AIO and LIO filters (macOS, iOS, FreeBSD;
+///   LIO on FreeBSD only).
+///
+/// # Examples
+///
+/// ```
+/// use evio::unix::UnixReady;
+/// use evio::Ready;
+///
+/// let ready: Ready = Ready::readable() | UnixReady::hup();
+/// let unix = UnixReady::from(ready);
+/// assert!(unix.is_hup() && unix.is_readable() && !unix.is_error());
+/// ```
+#[derive(Copy, PartialEq, Eq, Clone, PartialOrd, Ord, Hash)]
+pub struct UnixReady(Ready);
+
+impl UnixReady {
+    /// AIO completion readiness (kqueue `EVFILT_AIO`).
+    #[inline]
+    pub const fn aio() -> UnixReady {
+        UnixReady(Ready::from_usize(AIO))
+    }
+
+    /// Error readiness.
+    #[inline]
+    pub const fn error() -> UnixReady {
+        UnixReady(Ready::from_usize(ERROR))
+    }
+
+    /// Hang-up readiness.
+    #[inline]
+    pub const fn hup() -> UnixReady {
+        UnixReady(Ready::from_usize(HUP))
+    }
+
+    /// LIO completion readiness (FreeBSD's `EVFILT_LIO`).
+    #[inline]
+    pub const fn lio() -> UnixReady {
+        UnixReady(Ready::from_usize(LIO))
+    }
+
+    /// Priority (out-of-band) readiness.
+    #[inline]
+    pub const fn priority() -> UnixReady {
+        UnixReady(Ready::from_usize(PRIORITY))
+    }
+
+    /// Returns true if AIO readiness is set.
+    #[inline]
+    pub const fn is_aio(&self) -> bool {
+        self.0.as_usize() & AIO != 0
+    }
+
+    /// Returns true if error readiness is set.
+    #[inline]
+    pub const fn is_error(&self) -> bool {
+        self.0.as_usize() & ERROR != 0
+    }
+
+    /// Returns true if hang-up readiness is set.
+    #[inline]
+    pub const fn is_hup(&self) -> bool {
+        self.0.as_usize() & HUP != 0
+    }
+
+    /// Returns true if LIO readiness is set.
+    #[inline]
+    pub const fn is_lio(&self) -> bool {
+        self.0.as_usize() & LIO != 0
+    }
+
+    /// Returns true if priority readiness is set.
+    #[inline]
+    pub const fn is_priority(&self) -> bool {
+        self.0.as_usize() & PRIORITY != 0
+    }
+}
+
+impl From<Ready> for UnixReady {
+    #[inline]
+    fn from(ready: Ready) -> UnixReady {
+        UnixReady(ready)
+    }
+}
+
+impl From<UnixReady> for Ready {
+    #[inline]
+    fn from(unix: UnixReady) -> Ready {
+        unix.0
+    }
+}
+
+impl ops::Deref for UnixReady {
+    type Target = Ready;
+    #[inline]
+    fn deref(&self) -> &Ready {
+        &self.0
+    }
+}
+
+impl ops::DerefMut for UnixReady {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Ready {
+        &mut self.0
+    }
+}
+
+impl<T: Into<Ready>> ops::BitOr<T> for UnixReady {
+    type Output = UnixReady;
+    #[inline]
+    fn bitor(self, other: T) -> UnixReady {
+        UnixReady(self.0 | other.into())
+    }
+}
+
+impl<T: Into<Ready>> ops::BitXor<T> for UnixReady {
+    type Output = UnixReady;
+    #[inline]
+    fn bitxor(self, other: T) -> UnixReady {
+        UnixReady(self.0 ^ other.into())
+    }
+}
+
+impl<T: Into<Ready>> ops::BitAnd<T> for UnixReady {
+    type Output = UnixReady;
+    #[inline]
+    fn bitand(self, other: T) -> UnixReady {
+        UnixReady(self.0 & other.into())
+    }
+}
+
+impl<T: Into<Ready>> ops::Sub<T> for UnixReady {
+    type Output = UnixReady;
+    #[inline]
+    fn sub(self, other: T) -> UnixReady {
+        UnixReady(self.0 - other.into())
+    }
+}
+
+impl<T: Into<Ready>> ops::BitOrAssign<T> for UnixReady {
+    #[inline]
+    fn bitor_assign(&mut self, other: T) {
+        self.0 |= other.into();
+    }
+}
+
+impl<T: Into<Ready>> ops::BitXorAssign<T> for UnixReady {
+    #[inline]
+    fn bitxor_assign(&mut self, other: T) {
+        self.0 ^= other.into();
+    }
+}
+
+impl<T: Into<Ready>> ops::BitAndAssign<T> for UnixReady {
+    #[inline]
+    fn bitand_assign(&mut self, other: T) {
+        self.0 &= other.into();
+    }
+}
+
+impl<T: Into<Ready>> ops::SubAssign<T> for UnixReady {
+    #[inline]
+    fn sub_assign(&mut self, other: T) {
+        self.0 -= other.into();
+    }
+}
+
+impl ops::Not for UnixReady {
+    type Output = UnixReady;
+    #[inline]
+    fn not(self) -> UnixReady {
+        UnixReady(!self.0)
+    }
+}
+
+impl fmt::Debug for UnixReady {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
