@@ -188,6 +188,13 @@ pub(crate) struct Events {
     cap: usize,
 }
 
+// SAFETY: the records hold plain integers (evio only ever stores tokens in
+// `data`, never pointers), so moving or sharing them across threads is sound;
+// rustix's record type is `!Send` only because its union can hold a pointer.
+unsafe impl Send for Events {}
+// SAFETY: as above; `&Events` only reads those integers.
+unsafe impl Sync for Events {}
+
 impl Events {
     pub(crate) fn with_capacity(cap: usize) -> Events {
         Events {
