@@ -94,3 +94,8 @@ pub use crate::ready::Ready;
 pub use crate::registration::{Registration, SetReadiness};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
