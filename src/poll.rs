@@ -210,6 +210,14 @@ impl Poll {
     }
 }
 
+impl Drop for Poll {
+    fn drop(&mut self) {
+        if let Some(q) = self.queue.get() {
+            q.close();
+        }
+    }
+}
+
 #[cold]
 fn zero_capacity() -> io::Error {
     io::Error::new(

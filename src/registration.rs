@@ -108,6 +108,14 @@ impl ReadinessQueue {
         }
     }
 
+    /// Called when the `Poll` is dropped: nothing will pop the stack any more,
+    /// so let go of what it holds (nodes hold the queue, and the queue holds
+    /// queued nodes: without this, that cycle would leak).
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.release_all();
+    }
+
     /// Takes the whole stack and drops the references it held.
     fn release_all(&self) {
         let mut cur = self.head.swap(ptr::null_mut(), Ordering::SeqCst);
