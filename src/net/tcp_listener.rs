@@ -1,0 +1,134 @@
+//! [`TcpListener`]: a non-blocking TCP socket that accepts connections.
+
+use std::io;
+use std::net::{self, SocketAddr};
+
+use crate::io_source::IoSource;
+use crate::net::TcpStream;
+use crate::sys;
+
+/// A TCP socket server, listening for connections.
+///
+/// Register it with [`Ready::readable()`](crate::Ready::readable) interest
+/// and call [`accept`](TcpListener::accept) when it is ready, until `accept`
+/// returns [`WouldBlock`](io::ErrorKind::WouldBlock).
+///
+/// # Examples
+///
+/// ```
+/// use evio::net::{TcpListener, TcpStream};
+/// use evio::{Events, Poll, PollOpt, Ready, Token};
+/// use std::time::Duration;
+///
+/// let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
+/// let poll = Poll::new()?;
+/// poll.register(&listener, Token(0), Ready::readable(), PollOpt::edge())?;
+///
+/// let _client = TcpStream::connect(&listener.local_addr()?)?;
+///
+/// let mut events = Events::with_capacity(8);
+/// let mut accepted = None;
+/// for _ in 0..100 {
+///     poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+///     if let Ok((stream, peer)) = listener.accept() {
+///         accepted = Some((stream, peer));
+///         break;
+///     }
+/// }
+/// let (_stream, peer) = accepted.expect("no connection accepted");
+/// assert!(peer.ip().is_loopback());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpListener {
+    inner: IoSource<net::TcpListener>,
+}
+
+impl TcpListener {
+    fn new(listener: net::TcpListener) -> TcpListener {
+        TcpListener {
+            inner: IoSource::new(listener),
+        }
+    }
+
+    /// Creates a socket bound to `addr` and listening for connections.
+    ///
+    /// On Unix the socket has `SO_REUSEADDR` set, so a server can restart
+    /// at once on the same address; the queue of pending connections holds
+    /// up to 1024.
+    pub fn bind(addr: &SocketAddr) -> io::Result<TcpListener> {
+        sys::net::tcp_bind(addr).map(TcpListener::new)
+    }
+
+    /// Wraps a listening socket made with the standard library (or any
+    /// other way), making it non-blocking.
+    #[deprecated(since = "0.1.0", note = "use `TcpListener::from_std`")]
+    pub fn from_listener(
+        listener: net::TcpListener,
+        _addr: &SocketAddr,
+    ) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
+    }
+
+    /// Wraps a listening socket made with the standard library (or any
+    /// other way), making it non-blocking.
+    pub fn from_std(listener: net::TcpListener) -> io::Result<TcpListener> {
+        sys::net::adopt(&listener)?;
+        Ok(TcpListener::new(listener))
+    }
+
+    /// Accepts one pending connection, returning the new stream and the
+    /// peer's address.
+    ///
+    /// The stream is non-blocking and close-on-exec. When no connection is
+    /// waiting this returns [`WouldBlock`](io::ErrorKind::WouldBlock).
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, addr) = self.accept_std()?;
+        Ok((TcpStream::new(stream), addr))
+    }
+
+    /// Like [`accept`](TcpListener::accept), but returns the stream as a
+    /// (non-blocking) standard library type.
+    pub fn accept_std(&self) -> io::Result<(net::TcpStream, SocketAddr)> {
+        self.inner.do_io(sys::net::tcp_accept)
+    }
+
+    /// Returns the address the socket is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Creates a second handle to the same socket.
+    ///
+    /// The new handle is not registered with any `Poll`.
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        self.inner.try_clone().map(TcpListener::new)
+    }
+
+    /// Sets the time-to-live (`IP_TTL`) of packets sent from this socket.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        sys::net::set_ttl(&*self.inner, ttl)
+    }
+
+    /// Returns the time-to-live (`IP_TTL`) of packets sent from this socket.
+    pub fn ttl(&self) -> io::Result<u32> {
+        sys::net::ttl(&*self.inner)
+    }
+
+    /// Sets `IPV6_V6ONLY`: whether an IPv6 socket accepts only IPv6
+    /// connections. Must be set before the socket is bound to take effect.
+    pub fn set_only_v6(&self, only_v6: bool) -> io::Result<()> {
+        sys::net::set_only_v6(&*self.inner, only_v6)
+    }
+
+    /// Returns `IPV6_V6ONLY`.
+    pub fn only_v6(&self) -> io::Result<bool> {
+        sys::net::only_v6(&*self.inner)
+    }
+
+    /// Returns and clears the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        sys::net::take_error(&*self.inner)
+    }
+}
+
+socket_common!(TcpListener, net::TcpListener);

@@ -1,0 +1,259 @@
+//! [`TcpStream`]: a non-blocking TCP connection.
+
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{self, Shutdown, SocketAddr};
+use std::time::Duration;
+
+use crate::io_source::IoSource;
+use crate::sys;
+
+/// A non-blocking TCP stream between a local and a remote socket.
+///
+/// Reads and writes never wait: when they cannot go on they return
+/// [`WouldBlock`](io::ErrorKind::WouldBlock), and a [`Poll`](crate::Poll)
+/// tells when to try again. `read` returning `Ok(0)` (for a non-empty
+/// buffer) means the peer closed its side. Writing to a connection the peer
+/// has closed returns an error (`BrokenPipe` or `ConnectionReset`) and never
+/// raises `SIGPIPE`.
+///
+/// # Examples
+///
+/// ```
+/// use evio::net::TcpStream;
+/// use evio::{Events, Poll, PollOpt, Ready, Token};
+/// use std::time::Duration;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let stream = TcpStream::connect(&listener.local_addr()?)?;
+///
+/// let poll = Poll::new()?;
+/// poll.register(&stream, Token(0), Ready::writable(), PollOpt::edge())?;
+///
+/// // The connection is established once the stream turns writable.
+/// let mut events = Events::with_capacity(8);
+/// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+/// assert!(events.iter().any(|e| e.token() == Token(0) && e.readiness().is_writable()));
+/// assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpStream {
+    inner: IoSource<net::TcpStream>,
+}
+
+impl TcpStream {
+    pub(crate) fn new(stream: net::TcpStream) -> TcpStream {
+        TcpStream {
+            inner: IoSource::new(stream),
+        }
+    }
+
+    /// Starts connecting to `addr` and returns at once.
+    ///
+    /// The connection is established when the stream turns writable; if it
+    /// failed, the event carries an error or hang-up and
+    /// [`take_error`](TcpStream::take_error) gives the cause (for example
+    /// `ConnectionRefused`).
+    pub fn connect(addr: &SocketAddr) -> io::Result<TcpStream> {
+        sys::net::tcp_connect(addr).map(TcpStream::new)
+    }
+
+    /// Starts connecting a socket made elsewhere (for example with options
+    /// set before `connect`) to `addr`, making it non-blocking.
+    pub fn connect_stream(stream: net::TcpStream, addr: &SocketAddr) -> io::Result<TcpStream> {
+        sys::net::adopt(&stream)?;
+        sys::net::tcp_connect_stream(&stream, addr)?;
+        Ok(TcpStream::new(stream))
+    }
+
+    /// Wraps a connected standard library stream, making it non-blocking.
+    pub fn from_stream(stream: net::TcpStream) -> io::Result<TcpStream> {
+        sys::net::adopt(&stream)?;
+        Ok(TcpStream::new(stream))
+    }
+
+    /// Returns the address of the remote peer.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// Returns the local address of this socket.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Creates a second handle to the same connection.
+    ///
+    /// The new handle is not registered with any `Poll`.
+    pub fn try_clone(&self) -> io::Result<TcpStream> {
+        self.inner.try_clone().map(TcpStream::new)
+    }
+
+    /// Shuts down the read half, the write half or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        sys::net::shutdown(&*self.inner, how)
+    }
+
+    /// Sets `TCP_NODELAY`: `true` sends small writes at once instead of
+    /// batching them (Nagle's algorithm off).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        sys::net::set_nodelay(&*self.inner, nodelay)
+    }
+
+    /// Returns `TCP_NODELAY`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        sys::net::nodelay(&*self.inner)
+    }
+
+    /// Sets the size of the receive buffer (`SO_RCVBUF`). The system may
+    /// round or double the value; read it back with
+    /// [`recv_buffer_size`](TcpStream::recv_buffer_size).
+    pub fn set_recv_buffer_size(&self, size: usize) -> io::Result<()> {
+        sys::net::set_recv_buffer_size(&*self.inner, size)
+    }
+
+    /// Returns the size of the receive buffer (`SO_RCVBUF`).
+    pub fn recv_buffer_size(&self) -> io::Result<usize> {
+        sys::net::recv_buffer_size(&*self.inner)
+    }
+
+    /// Sets the size of the send buffer (`SO_SNDBUF`). The system may
+    /// round or double the value; read it back with
+    /// [`send_buffer_size`](TcpStream::send_buffer_size).
+    pub fn set_send_buffer_size(&self, size: usize) -> io::Result<()> {
+        sys::net::set_send_buffer_size(&*self.inner, size)
+    }
+
+    /// Returns the size of the send buffer (`SO_SNDBUF`).
+    pub fn send_buffer_size(&self) -> io::Result<usize> {
+        sys::net::send_buffer_size(&*self.inner)
+    }
+
+    /// Turns TCP keepalive probes on with `Some(idle)`, the time the
+    /// connection stays idle before the first probe (whole seconds, rounded
+    /// up), or off with `None`.
+    pub fn set_keepalive(&self, keepalive: Option<Duration>) -> io::Result<()> {
+        sys::net::set_keepalive(&*self.inner, keepalive)
+    }
+
+    /// Returns the keepalive idle time, or `None` when keepalive is off.
+    pub fn keepalive(&self) -> io::Result<Option<Duration>> {
+        sys::net::keepalive(&*self.inner)
+    }
+
+    /// Like [`set_keepalive`](TcpStream::set_keepalive), in milliseconds.
+    #[deprecated(since = "0.1.0", note = "use `set_keepalive`")]
+    pub fn set_keepalive_ms(&self, keepalive: Option<u32>) -> io::Result<()> {
+        self.set_keepalive(keepalive.map(|ms| Duration::from_millis(u64::from(ms))))
+    }
+
+    /// Like [`keepalive`](TcpStream::keepalive), in milliseconds.
+    #[deprecated(since = "0.1.0", note = "use `keepalive`")]
+    pub fn keepalive_ms(&self) -> io::Result<Option<u32>> {
+        self.keepalive()
+            .map(|d| d.map(|d| u32::try_from(d.as_millis()).unwrap_or(u32::MAX)))
+    }
+
+    /// Sets the time-to-live (`IP_TTL`) of packets sent from this socket.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        sys::net::set_ttl(&*self.inner, ttl)
+    }
+
+    /// Returns the time-to-live (`IP_TTL`) of packets sent from this socket.
+    pub fn ttl(&self) -> io::Result<u32> {
+        sys::net::ttl(&*self.inner)
+    }
+
+    /// Sets `IPV6_V6ONLY` (IPv6 sockets only).
+    pub fn set_only_v6(&self, only_v6: bool) -> io::Result<()> {
+        sys::net::set_only_v6(&*self.inner, only_v6)
+    }
+
+    /// Returns `IPV6_V6ONLY` (IPv6 sockets only).
+    pub fn only_v6(&self) -> io::Result<bool> {
+        sys::net::only_v6(&*self.inner)
+    }
+
+    /// Sets `SO_LINGER`: with `Some(d)`, closing the socket waits up to `d`
+    /// (whole seconds, rounded up) for unsent data; `Some(Duration::ZERO)`
+    /// makes close reset the connection at once.
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        sys::net::set_linger(&*self.inner, dur)
+    }
+
+    /// Returns `SO_LINGER`.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        sys::net::linger(&*self.inner)
+    }
+
+    /// Returns and clears the socket's pending error (`SO_ERROR`); after a
+    /// failed [`connect`](TcpStream::connect) this is the reason.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        sys::net::take_error(&*self.inner)
+    }
+
+    /// Reads received data into `buf` without removing it from the queue.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::peek(s, buf))
+    }
+}
+
+impl Read for TcpStream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self).read(buf)
+    }
+
+    #[inline]
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        (&*self).read_vectored(bufs)
+    }
+}
+
+impl Write for TcpStream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        (&*self).write(buf)
+    }
+
+    #[inline]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        (&*self).write_vectored(bufs)
+    }
+
+    #[inline]
+    fn flush(&mut self) -> io::Result<()> {
+        (&*self).flush()
+    }
+}
+
+impl Read for &TcpStream {
+    #[inline]
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::recv(s, buf))
+    }
+
+    #[inline]
+    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::recv_vectored(s, bufs))
+    }
+}
+
+impl Write for &TcpStream {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::send(s, buf))
+    }
+
+    #[inline]
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::send_vectored(s, bufs))
+    }
+
+    /// Does nothing: evio keeps no buffer of its own.
+    #[inline]
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+socket_common!(TcpStream, net::TcpStream);
