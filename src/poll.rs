@@ -292,8 +292,5 @@ impl Clone for SelectorId {
 
 #[cold]
 pub(crate) fn other_poll() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Other,
-        "the handle is already registered with another Poll",
-    )
+    io::Error::other("the handle is already registered with another Poll")
 }
