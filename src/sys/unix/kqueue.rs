@@ -1,1 +1,483 @@
 //! The kqueue selector (macOS, iOS, FreeBSD, NetBSD).
+//!
+//! The logic that needs no kernel (changelists, receipts, turning records
+//! into readiness) is in [`logic`], tested on every Unix. This file holds
+//! the system calls: `kevent` through libc, because rustix's kqueue event
+//! type hides the record's filter number and `fflags` and cannot express
+//! the AIO and LIO filters.
+//!
+//! - One kqueue per `Poll`; a handle's readable and writable interests are
+//!   its descriptor's read and write filters, both carrying its token as
+//!   `udata`. A poll merges them back into one event per token.
+//! - Every change asks for a receipt (`EV_RECEIPT`), so each change's own
+//!   error is reported.
+//! - Edge is `EV_CLEAR`, level is its absence, oneshot is `EV_DISPATCH`.
+//! - The waker is an `EVFILT_USER` event with `EV_CLEAR`, or on NetBSD a
+//!   non-blocking pipe registered edge-triggered.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::ptr;
+use std::time::Duration;
+
+use self::logic::{Filter, Op, Record};
+use super::cvt;
+use crate::{PollOpt, Ready, Token};
+
+pub(crate) mod logic;
+
+// The `EV_*` values `logic` uses are the system's.
+const _: () = assert!(
+    libc::EV_ADD as u32 == logic::EV_ADD
+        && libc::EV_DELETE as u32 == logic::EV_DELETE
+        && libc::EV_ENABLE as u32 == logic::EV_ENABLE
+        && libc::EV_DISABLE as u32 == logic::EV_DISABLE
+        && libc::EV_ONESHOT as u32 == logic::EV_ONESHOT
+        && libc::EV_CLEAR as u32 == logic::EV_CLEAR
+        && libc::EV_RECEIPT as u32 == logic::EV_RECEIPT
+        && libc::EV_DISPATCH as u32 == logic::EV_DISPATCH
+        && libc::EV_ERROR as u32 == logic::EV_ERROR
+        && libc::EV_EOF as u32 == logic::EV_EOF
+);
+
+/// Longest single wait, in seconds (68 years): FreeBSD takes longer ones
+/// as "forever" and other kernels may overflow computing a deadline.
+const MAX_SECS: u64 = i32::MAX as u64;
+
+const NO_WAIT: libc::timespec = libc::timespec {
+    tv_sec: 0,
+    tv_nsec: 0,
+};
+
+impl Record for libc::kevent {
+    #[inline]
+    fn filter(&self) -> Filter {
+        match self.filter {
+            libc::EVFILT_READ => Filter::Read,
+            libc::EVFILT_WRITE => Filter::Write,
+            #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+            libc::EVFILT_AIO => Filter::Aio,
+            #[cfg(target_os = "freebsd")]
+            libc::EVFILT_LIO => Filter::Lio,
+            #[cfg(not(target_os = "netbsd"))]
+            libc::EVFILT_USER => Filter::User,
+            _ => Filter::Other,
+        }
+    }
+
+    #[inline]
+    fn flags(&self) -> u32 {
+        self.flags as u32
+    }
+
+    #[inline]
+    fn fflags(&self) -> u32 {
+        self.fflags
+    }
+
+    #[inline]
+    fn data(&self) -> i64 {
+        self.data as i64
+    }
+
+    #[inline]
+    fn udata(&self) -> usize {
+        self.udata as usize
+    }
+
+    #[inline]
+    fn set_udata(&mut self, udata: usize) {
+        // A pointer on most systems, an integer on NetBSD: a plain number
+        // for evio either way, never dereferenced.
+        self.udata = udata as _;
+    }
+
+    #[inline]
+    fn set_data(&mut self, data: i64) {
+        self.data = data as _;
+    }
+}
+
+/// A zeroed record (every field is an integer or a pointer: all-zero is a
+/// valid value).
+#[inline]
+fn zeroed() -> libc::kevent {
+    // SAFETY: `kevent` is a plain C structure of integers and a pointer,
+    // for which all-zero bits are a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// A change record for `ident`.
+#[inline]
+fn change(ident: usize, filter: Filter, flags: u32, fflags: u32, token: Token) -> libc::kevent {
+    let mut k = zeroed();
+    k.ident = ident as _;
+    k.filter = match filter {
+        Filter::Write => libc::EVFILT_WRITE,
+        #[cfg(not(target_os = "netbsd"))]
+        Filter::User => libc::EVFILT_USER,
+        _ => libc::EVFILT_READ,
+    };
+    k.flags = flags as _;
+    k.fflags = fflags;
+    k.set_udata(token.0);
+    k
+}
+
+/// A kqueue instance.
+#[derive(Debug)]
+pub(crate) struct Selector {
+    kq: OwnedFd,
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        let kq = cvt(rustix::event::kqueue::kqueue())?;
+        cvt(rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC))?;
+        Ok(Selector { kq })
+    }
+
+    /// Waits for events, at most `timeout` (to the nanosecond), then turns
+    /// the records into one readiness per token, in place.
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.buf.clear();
+        let ts = timeout.map(|to| libc::timespec {
+            tv_sec: to.as_secs().min(MAX_SECS) as libc::time_t,
+            tv_nsec: to.subsec_nanos() as _,
+        });
+        let ts_ptr = ts
+            .as_ref()
+            .map_or(ptr::null(), |t| t as *const libc::timespec);
+        let cap = events.cap.min(libc::c_int::MAX as usize);
+        // SAFETY: the buffer has room for `cap` records (its capacity is at
+        // least `events.cap`); no change is passed; `ts` lives across the
+        // call.
+        let n = unsafe {
+            libc::kevent(
+                self.kq.as_raw_fd(),
+                ptr::null(),
+                0,
+                events.buf.as_mut_ptr(),
+                cap as _,
+                ts_ptr,
+            )
+        };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the kernel initialized the first `n` (<= cap) records.
+        unsafe { events.buf.set_len(n as usize) };
+        let len = logic::cook(&mut events.buf);
+        events.buf.truncate(len);
+        Ok(())
+    }
+
+    pub(crate) fn register(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.apply(fd, Op::Register, token, interest, opts)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.apply(fd, Op::Reregister, token, interest, opts)
+    }
+
+    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+        self.apply(
+            fd,
+            Op::Deregister,
+            Token(0),
+            Ready::empty(),
+            PollOpt::empty(),
+        )
+    }
+
+    /// Sends the changelist of `op` in one call and judges its receipts.
+    fn apply(
+        &self,
+        fd: RawFd,
+        op: Op,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        if fd < 0 {
+            return Err(io::Error::from_raw_os_error(libc::EBADF));
+        }
+        let list = logic::changes(op, interest, opts);
+        let mut errnos = [0; 4];
+        let got = self.submit(fd, list.as_slice(), token, &mut errnos)?;
+        match logic::judge(op, &errnos[..got], list.as_slice().len()) {
+            Ok(()) => Ok(()),
+            Err(failure) => {
+                if failure.undo {
+                    let del = logic::changes(Op::Deregister, interest, opts);
+                    let _ = self.submit(fd, del.as_slice(), token, &mut [0; 4]);
+                }
+                Err(io::Error::from_raw_os_error(failure.errno))
+            }
+        }
+    }
+
+    /// Applies `changes` to `fd` in one `kevent` call and writes each one's
+    /// result (0 or an errno) into `errnos`, in order; returns how many
+    /// receipts came back.
+    fn submit(
+        &self,
+        fd: RawFd,
+        changes: &[logic::Change],
+        token: Token,
+        errnos: &mut [i32; 4],
+    ) -> io::Result<usize> {
+        let mut list = [zeroed(); 4];
+        for (k, c) in list.iter_mut().zip(changes) {
+            *k = change(fd as usize, c.filter, c.flags, 0, token);
+        }
+        receipts(&self.kq, &list[..changes.len()], errnos)
+    }
+}
+
+/// Applies `changes`, each with `EV_RECEIPT`, and writes their results
+/// into `errnos` in order. With receipts the kernel returns them, and no
+/// pending event, without waiting.
+fn receipts(kq: &OwnedFd, changes: &[libc::kevent], errnos: &mut [i32; 4]) -> io::Result<usize> {
+    let mut out = [zeroed(); 4];
+    let n = changes.len().min(out.len());
+    // SAFETY: `changes` holds `n` initialized records and `out` has room
+    // for `n`; the zero timeout lives across the call.
+    let got = unsafe {
+        libc::kevent(
+            kq.as_raw_fd(),
+            changes.as_ptr(),
+            n as _,
+            out.as_mut_ptr(),
+            n as _,
+            &NO_WAIT,
+        )
+    };
+    if got < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let got = got as usize;
+    for (e, r) in errnos.iter_mut().zip(&out[..got]) {
+        // Receipts carry EV_ERROR, with 0 or the errno in `data`.
+        *e = if r.flags() & logic::EV_ERROR != 0 {
+            r.data() as i32
+        } else {
+            libc::EIO
+        };
+    }
+    Ok(got)
+}
+
+impl AsRawFd for Selector {
+    fn as_raw_fd(&self) -> RawFd {
+        self.kq.as_raw_fd()
+    }
+}
+
+/// The kernel's event records. After a poll each holds its token in
+/// `udata` and its readiness in `data` (see [`logic::cook`]).
+pub(crate) struct Events {
+    buf: Vec<libc::kevent>,
+    cap: usize,
+}
+
+// SAFETY: `udata` is a raw pointer on some systems, but evio stores a token
+// there and never dereferences it: the records are plain data.
+unsafe impl Send for Events {}
+// SAFETY: as above; shared access only reads plain data.
+unsafe impl Sync for Events {}
+
+impl Events {
+    pub(crate) fn with_capacity(cap: usize) -> Events {
+        Events {
+            buf: Vec::with_capacity(cap),
+            cap,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, idx: usize) -> Option<&libc::kevent> {
+        self.buf.get(idx)
+    }
+
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Appends a user-space readiness event; false when the buffer is full.
+    #[inline]
+    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
+        if self.buf.len() >= self.cap {
+            return false;
+        }
+        let mut k = zeroed();
+        k.set_udata(token.0);
+        k.set_data(logic::pack(
+            ready.as_usize(),
+            ready.is_hup(),
+            ready.is_hup(),
+        ));
+        // Never reallocates: len < cap <= the capacity allocated at creation.
+        self.buf.push(k);
+        true
+    }
+
+    /// Removes the records carrying `token` (evio's internal wake-ups).
+    pub(crate) fn remove_token(&mut self, token: Token) {
+        self.buf.retain(|e| e.udata() != token.0);
+    }
+}
+
+/// Conversion of a record into an [`Event`](crate::event::Event).
+pub(crate) mod event {
+    use crate::event::Event;
+
+    #[inline]
+    pub(crate) fn to_event(e: &libc::kevent) -> Event {
+        super::logic::event_of(e)
+    }
+}
+
+#[cfg(not(target_os = "netbsd"))]
+pub(crate) use self::user_waker::Waker;
+
+#[cfg(not(target_os = "netbsd"))]
+mod user_waker {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// Identifiers of user events; any unused number will do, one per waker.
+    static NEXT_IDENT: AtomicUsize = AtomicUsize::new(0);
+
+    /// A cross-thread wake-up: an `EVFILT_USER` event. `EV_CLEAR` resets it
+    /// once reported, so one wake gives one event and never a busy loop.
+    #[derive(Debug)]
+    pub(crate) struct Waker {
+        /// A duplicate of the selector's descriptor: the same kqueue.
+        kq: OwnedFd,
+        ident: usize,
+        token: Token,
+    }
+
+    impl Waker {
+        pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+            let kq = cvt(rustix::io::fcntl_dupfd_cloexec(&selector.kq, 0))?;
+            let ident = NEXT_IDENT.fetch_add(1, Ordering::Relaxed);
+            let add = change(
+                ident,
+                Filter::User,
+                logic::EV_ADD | logic::EV_CLEAR | logic::EV_RECEIPT,
+                0,
+                token,
+            );
+            let mut errnos = [0; 4];
+            match receipts(&kq, &[add], &mut errnos)? {
+                1 if errnos[0] == 0 => Ok(Waker { kq, ident, token }),
+                1 => Err(io::Error::from_raw_os_error(errnos[0])),
+                _ => Err(io::Error::from_raw_os_error(libc::EIO)),
+            }
+        }
+
+        /// Triggers the user event: the next (or current) poll reports it.
+        pub(crate) fn wake(&self) -> io::Result<()> {
+            // The token goes along: a change also sets the event's `udata`.
+            let trigger = change(self.ident, Filter::User, 0, libc::NOTE_TRIGGER, self.token);
+            // SAFETY: one initialized change, no event list (so errors come
+            // back as -1 and errno), the zero timeout lives across the call.
+            let n = unsafe {
+                libc::kevent(
+                    self.kq.as_raw_fd(),
+                    &trigger,
+                    1,
+                    ptr::null_mut(),
+                    0,
+                    &NO_WAIT,
+                )
+            };
+            if n < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        }
+    }
+
+    impl Drop for Waker {
+        fn drop(&mut self) {
+            let del = change(self.ident, Filter::User, logic::EV_DELETE, 0, self.token);
+            // SAFETY: as in `wake`. A failure leaves an inert event behind.
+            let _ =
+                unsafe { libc::kevent(self.kq.as_raw_fd(), &del, 1, ptr::null_mut(), 0, &NO_WAIT) };
+        }
+    }
+}
+
+#[cfg(target_os = "netbsd")]
+pub(crate) use self::pipe_waker::Waker;
+
+#[cfg(target_os = "netbsd")]
+mod pipe_waker {
+    use rustix::io::Errno;
+    use rustix::pipe::{pipe_with, PipeFlags};
+
+    use super::*;
+
+    /// A cross-thread wake-up where `EVFILT_USER` is missing: a
+    /// non-blocking pipe whose read end is registered edge-triggered
+    /// (`EV_CLEAR`), so each write is a new event.
+    #[derive(Debug)]
+    pub(crate) struct Waker {
+        rx: OwnedFd,
+        tx: OwnedFd,
+    }
+
+    impl Waker {
+        pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+            let (rx, tx) = cvt(pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK))?;
+            selector.register(rx.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
+            Ok(Waker { rx, tx })
+        }
+
+        pub(crate) fn wake(&self) -> io::Result<()> {
+            match rustix::io::write(&self.tx, &[1]) {
+                Ok(_) => Ok(()),
+                Err(Errno::AGAIN) => {
+                    // The pipe is full of earlier wakes: empty it (a bounded
+                    // number of reads) and wake again.
+                    let mut buf = [0u8; 4096];
+                    for _ in 0..1024 {
+                        match rustix::io::read(&self.rx, &mut buf) {
+                            Ok(n) if n > 0 => continue,
+                            _ => break,
+                        }
+                    }
+                    cvt(rustix::io::write(&self.tx, &[1])).map(|_| ())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}

@@ -20,6 +20,19 @@ mod kqueue;
 ))]
 pub(crate) use self::kqueue::{event, Events, Selector, Waker};
 
+// The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
+#[cfg(all(
+    test,
+    not(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "netbsd"
+    ))
+))]
+#[path = "kqueue/logic.rs"]
+mod kqueue_logic;
+
 pub(crate) mod net;
 
 /// Turns a rustix error into an `io::Error`: the one place this conversion is written.
