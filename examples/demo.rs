@@ -1,0 +1,306 @@
+//! An echo server and many client connections in one process, over loopback,
+//! all driven by one evio `Poll`.
+//!
+//! ```sh
+//! cargo run --release --example demo              # 64 connections, about 2 s
+//! cargo run --release --example demo -- 5 256     # 5 s, 256 connections
+//! ```
+//!
+//! Every client keeps a window of messages in flight; the server echoes every
+//! byte back; each client checks every byte it gets against what it sent. The
+//! program prints the connections, the bytes moved and the messages per
+//! second, and exits with status 1 if any byte came back wrong or missing.
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use evio::net::{TcpListener, TcpStream};
+use evio::{Events, Poll, PollOpt, Ready, Token};
+
+/// Size of one message.
+const MSG: usize = 64;
+/// Messages each client keeps in flight.
+const DEPTH: usize = 16;
+/// Most unanswered bytes per client.
+const WINDOW: u64 = (MSG * DEPTH) as u64;
+
+const LISTENER: Token = Token(0);
+/// Tokens of server-side connections start here; clients' at `CLIENT_BASE`.
+const SERVER_BASE: usize = 1;
+const CLIENT_BASE: usize = 1 << 20;
+
+/// The byte at `offset` of the stream client `conn` sends.
+fn pattern(conn: usize, offset: u64) -> u8 {
+    (offset
+        .wrapping_mul(31)
+        .wrapping_add(conn as u64 * 7)
+        .wrapping_add(offset / 251)) as u8
+}
+
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// The server side of one connection: bytes read but not yet written back.
+struct Echo {
+    stream: TcpStream,
+    pending: Vec<u8>,
+    open: bool,
+}
+
+impl Echo {
+    /// Echoes until the socket would block. Stops reading while its own
+    /// writes would block, so a slow reader holds back its writer.
+    fn drive(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        loop {
+            while !self.pending.is_empty() {
+                match self.stream.write(&self.pending) {
+                    Ok(n) => {
+                        self.pending.drain(..n);
+                    }
+                    Err(ref e) if would_block(e) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+            match self.stream.read(buf) {
+                Ok(0) => {
+                    self.open = false;
+                    return Ok(());
+                }
+                Ok(n) => match self.stream.write(&buf[..n]) {
+                    Ok(w) => self.pending.extend_from_slice(&buf[w..n]),
+                    Err(ref e) if would_block(e) => self.pending.extend_from_slice(&buf[..n]),
+                    Err(e) => return Err(e),
+                },
+                Err(ref e) if would_block(e) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// One client connection.
+struct Client {
+    id: usize,
+    stream: TcpStream,
+    sent: u64,
+    received: u64,
+    wrong: u64,
+}
+
+impl Client {
+    /// Sends while the window allows, reads and checks what came back,
+    /// until the socket would block. When `stopping`, sends only up to the
+    /// end of the current message.
+    fn drive(&mut self, stopping: bool, scratch: &mut [u8]) -> io::Result<()> {
+        loop {
+            let mut progress = false;
+            // Send.
+            loop {
+                let room = WINDOW - (self.sent - self.received);
+                let to_boundary = (MSG as u64 - self.sent % MSG as u64) % MSG as u64;
+                let allowed = if stopping {
+                    to_boundary.min(room)
+                } else {
+                    room
+                };
+                if allowed == 0 {
+                    break;
+                }
+                let len = (allowed as usize).min(scratch.len());
+                for (i, b) in scratch[..len].iter_mut().enumerate() {
+                    *b = pattern(self.id, self.sent + i as u64);
+                }
+                match self.stream.write(&scratch[..len]) {
+                    Ok(n) => {
+                        self.sent += n as u64;
+                        progress = true;
+                    }
+                    Err(ref e) if would_block(e) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            // Receive and check.
+            loop {
+                match self.stream.read(scratch) {
+                    Ok(0) => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "server closed the connection",
+                        ))
+                    }
+                    Ok(n) => {
+                        for (i, &b) in scratch[..n].iter().enumerate() {
+                            if b != pattern(self.id, self.received + i as u64) {
+                                self.wrong += 1;
+                            }
+                        }
+                        self.received += n as u64;
+                        progress = true;
+                    }
+                    Err(ref e) if would_block(e) => break,
+                    Err(e) => return Err(e),
+                }
+            }
+            if !progress {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let secs: f64 = match args.next().map(|a| a.parse()) {
+        None => 2.0,
+        Some(Ok(s)) if s > 0.0 && s < 3600.0 => s,
+        Some(_) => {
+            eprintln!("usage: demo [seconds (default 2)] [connections (default 64)]");
+            return ExitCode::from(2);
+        }
+    };
+    let conns: usize = match args.next().map(|a| a.parse()) {
+        None => 64,
+        Some(Ok(n)) if n > 0 && n <= 10_000 => n,
+        Some(_) => {
+            eprintln!("usage: demo [seconds (default 2)] [connections (default 64)]");
+            return ExitCode::from(2);
+        }
+    };
+    match run(Duration::from_secs_f64(secs), conns) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(duration: Duration, conns: usize) -> io::Result<bool> {
+    let poll = Poll::new()?;
+    let mut events = Events::with_capacity(1024);
+    let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
+    let addr = listener.local_addr()?;
+    poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())?;
+
+    let mut clients = Vec::with_capacity(conns);
+    for id in 0..conns {
+        let stream = TcpStream::connect(&addr)?;
+        stream.set_nodelay(true)?;
+        poll.register(
+            &stream,
+            Token(CLIENT_BASE + id),
+            Ready::readable() | Ready::writable(),
+            PollOpt::edge(),
+        )?;
+        clients.push(Client {
+            id,
+            stream,
+            sent: 0,
+            received: 0,
+            wrong: 0,
+        });
+    }
+    println!(
+        "evio demo: echo server on {addr}, {conns} client connections, one Poll, {duration:?}"
+    );
+
+    let mut servers: Vec<Echo> = Vec::with_capacity(conns);
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut scratch = vec![0u8; 16 * 1024];
+    let mut polls: u64 = 0;
+
+    let start = Instant::now();
+    let mut stopping = false;
+    let mut end = None;
+    let give_up = start + duration + Duration::from_secs(10);
+    loop {
+        let now = Instant::now();
+        if now > give_up {
+            eprintln!("error: traffic did not settle in time");
+            break;
+        }
+        if !stopping && now - start >= duration {
+            stopping = true;
+            for c in &mut clients {
+                c.drive(true, &mut scratch)?;
+            }
+        }
+        if stopping
+            && clients
+                .iter()
+                .all(|c| c.received == c.sent && c.sent % MSG as u64 == 0)
+        {
+            end = Some(now);
+            break;
+        }
+        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+        polls += 1;
+        for event in &events {
+            match event.token() {
+                LISTENER => loop {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            stream.set_nodelay(true)?;
+                            let token = Token(SERVER_BASE + servers.len());
+                            poll.register(
+                                &stream,
+                                token,
+                                Ready::readable() | Ready::writable(),
+                                PollOpt::edge(),
+                            )?;
+                            servers.push(Echo {
+                                stream,
+                                pending: Vec::new(),
+                                open: true,
+                            });
+                        }
+                        Err(ref e) if would_block(e) => break,
+                        Err(e) => return Err(e),
+                    }
+                },
+                Token(t) if t >= CLIENT_BASE => {
+                    clients[t - CLIENT_BASE].drive(stopping, &mut scratch)?;
+                }
+                Token(t) => {
+                    let s = &mut servers[t - SERVER_BASE];
+                    if s.open {
+                        s.drive(&mut buf)?;
+                    }
+                }
+            }
+        }
+    }
+
+    let elapsed = end.unwrap_or_else(Instant::now) - start;
+    let sent: u64 = clients.iter().map(|c| c.sent).sum();
+    let received: u64 = clients.iter().map(|c| c.received).sum();
+    let wrong: u64 = clients.iter().map(|c| c.wrong).sum();
+    let messages = received / MSG as u64;
+    let secs = elapsed.as_secs_f64();
+    println!("connections:      {}", servers.len());
+    println!(
+        "bytes moved:      {} ({} each way, {:.1} MB/s each way)",
+        2 * received,
+        received,
+        received as f64 / secs / 1e6
+    );
+    println!(
+        "messages:         {messages} of {MSG} bytes in {secs:.2} s: {:.0} messages/s ({DEPTH} in flight per connection)",
+        messages as f64 / secs
+    );
+    println!("polls:            {polls}");
+    let ok =
+        end.is_some() && wrong == 0 && sent == received && servers.len() == conns && received > 0;
+    if ok {
+        println!("verified:         every echoed byte matched");
+    } else {
+        println!(
+            "FAILED:           {wrong} wrong bytes, {} bytes missing",
+            sent - received
+        );
+    }
+    Ok(ok)
+}
