@@ -82,3 +82,40 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         poll.selector().deregister(self.inner.as_raw_fd())
     }
 }
+
+#[cfg(windows)]
+impl<T: std::os::windows::io::AsRawSocket> Evented for IoSource<T> {
+    fn register(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.selector_id.associate(poll)?;
+        poll.selector().register(
+            &self.state,
+            self.inner.as_raw_socket() as _,
+            token,
+            interest,
+            opts,
+        )
+    }
+
+    fn reregister(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.selector_id.check(poll)?;
+        poll.selector()
+            .reregister(&self.state, token, interest, opts)
+    }
+
+    fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        self.selector_id.check(poll)?;
+        poll.selector().deregister(&self.state)
+    }
+}

@@ -1,0 +1,850 @@
+//! The completion-port selector: AFD polls for sockets, posted completions
+//! for wake-ups.
+//!
+//! Each registered socket owns a [`Slot`] from the selector's slab. The slot
+//! holds the buffers of the socket's one outstanding AFD poll, so they stay
+//! put until the driver is done with them, and the registration's state.
+//! Slots are allocated 64 at a time and never moved or freed before the
+//! selector itself: a slot given back (deregistered, or its socket dropped)
+//! goes on a free list once its last poll has completed, and the next
+//! registration takes it. Registering, polling and socket IO therefore
+//! allocate nothing once the slab is as large as the most sockets ever
+//! registered at once.
+//!
+//! AFD polls are one-shot; the three trigger modes are built on them:
+//! - level: after an event the poll is sent again at once, so the next
+//!   `select` reports the condition again while it holds;
+//! - edge: after an event the reported directions are left out of the poll
+//!   until an operation on the socket returns `WouldBlock` (see
+//!   [`IoSourceState::do_io`]), which puts them back;
+//! - oneshot: after an event nothing is polled until `reregister`.
+
+use std::io;
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+use std::{cell::UnsafeCell, fmt};
+
+use windows_sys::Win32::Foundation::{
+    CloseHandle, GetLastError, HANDLE, INVALID_HANDLE_VALUE, STATUS_CANCELLED, WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Networking::WinSock::SOCKET;
+use windows_sys::Win32::System::IO::{
+    CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
+    OVERLAPPED_ENTRY,
+};
+
+use super::afd::{self, Afd, PollBuffers};
+use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
+use crate::{PollOpt, Ready, Token};
+
+/// Slots per slab chunk.
+const CHUNK: usize = 64;
+
+/// Marks in a record's byte count: the read or write side is closed.
+const READ_CLOSED: u32 = 1 << 16;
+const WRITE_CLOSED: u32 = 1 << 17;
+
+/// The readable direction's AFD conditions.
+const AFD_READ: u32 = afd::POLL_RECEIVE
+    | afd::POLL_RECEIVE_EXPEDITED
+    | afd::POLL_ACCEPT
+    | afd::POLL_DISCONNECT
+    | afd::POLL_ABORT
+    | afd::POLL_CONNECT_FAIL;
+/// The writable direction's AFD conditions.
+const AFD_WRITE: u32 = afd::POLL_SEND | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL;
+/// What hang-up interest alone asks for.
+const AFD_HUP: u32 = afd::POLL_DISCONNECT | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL;
+
+/// The AFD conditions that report `active` readiness.
+fn afd_mask(active: usize) -> u32 {
+    let mut m = 0;
+    if active & READABLE != 0 {
+        m |= AFD_READ;
+    }
+    if active & WRITABLE != 0 {
+        m |= AFD_WRITE;
+    }
+    if active & HUP != 0 {
+        m |= AFD_HUP;
+    }
+    if m != 0 {
+        m |= afd::POLL_LOCAL_CLOSE;
+    }
+    m
+}
+
+/// Readiness and closed marks for the AFD conditions in `events`.
+fn afd_ready(events: u32) -> (usize, u32) {
+    let (mut kind, mut closed) = (0, 0);
+    if events & (afd::POLL_RECEIVE | afd::POLL_RECEIVE_EXPEDITED | afd::POLL_ACCEPT) != 0 {
+        kind |= READABLE;
+    }
+    if events & afd::POLL_SEND != 0 {
+        kind |= WRITABLE;
+    }
+    if events & afd::POLL_DISCONNECT != 0 {
+        kind |= READABLE | HUP;
+        closed |= READ_CLOSED;
+    }
+    if events & afd::POLL_ABORT != 0 {
+        kind |= READABLE | WRITABLE | HUP;
+        closed |= READ_CLOSED | WRITE_CLOSED;
+    }
+    if events & afd::POLL_CONNECT_FAIL != 0 {
+        kind |= READABLE | WRITABLE | ERROR | HUP;
+        closed |= READ_CLOSED | WRITE_CLOSED;
+    }
+    (kind, closed)
+}
+
+/// A registration's state, under its slot's lock.
+struct SlotState {
+    /// Unique number of the registration using the slot (0: free).
+    owner: u64,
+    socket: SOCKET,
+    token: usize,
+    interest: usize,
+    opts: PollOpt,
+    /// The readiness currently watched (edge and oneshot narrow it).
+    active: usize,
+    /// A poll is outstanding; its conditions are `pending_mask`.
+    pending: bool,
+    pending_mask: u32,
+    /// A cancel was asked for the outstanding poll.
+    cancelling: bool,
+    /// Deregistered: the slot goes back to the free list when the
+    /// outstanding poll completes.
+    deleted: bool,
+    /// The socket was closed under the registration.
+    closed: bool,
+}
+
+impl SlotState {
+    const fn free() -> SlotState {
+        SlotState {
+            owner: 0,
+            socket: 0,
+            token: 0,
+            interest: 0,
+            opts: PollOpt::empty(),
+            active: 0,
+            pending: false,
+            pending_mask: 0,
+            cancelling: false,
+            deleted: false,
+            closed: false,
+        }
+    }
+}
+
+/// One socket's place in the selector.
+pub(crate) struct Slot {
+    /// The outstanding poll's buffers: the driver writes them until the
+    /// poll's completion is dequeued; otherwise only touched under `state`.
+    bufs: UnsafeCell<PollBuffers>,
+    state: Mutex<SlotState>,
+    /// Next free slot, under the slab's lock.
+    next_free: AtomicPtr<Slot>,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            bufs: UnsafeCell::new(PollBuffers::new()),
+            state: Mutex::new(SlotState::free()),
+            next_free: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        // A panic while holding the lock leaves consistent data behind.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Slab {
+    chunks: Vec<Box<[Slot]>>,
+    free: *mut Slot,
+}
+
+// SAFETY: the raw pointer only points into `chunks`, owned by the slab.
+unsafe impl Send for Slab {}
+
+/// What the selector and every registration and waker share.
+pub(crate) struct Inner {
+    port: HANDLE,
+    afd: Afd,
+    slab: Mutex<Slab>,
+}
+
+// SAFETY: the port handle is used only in thread-safe system calls; the
+// slots' shared data is behind their locks, and the poll buffers are
+// touched only by the thread holding the slot's lock or by the driver.
+unsafe impl Send for Inner {}
+// SAFETY: as above.
+unsafe impl Sync for Inner {}
+
+impl Inner {
+    fn slab(&self) -> MutexGuard<'_, Slab> {
+        self.slab.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes a free slot, growing the slab by a chunk when none is left.
+    fn alloc_slot(&self) -> *const Slot {
+        let mut slab = self.slab();
+        if slab.free.is_null() {
+            let chunk: Box<[Slot]> = (0..CHUNK).map(|_| Slot::new()).collect();
+            for slot in chunk.iter().rev() {
+                slot.next_free.store(slab.free, Ordering::Relaxed);
+                slab.free = slot as *const Slot as *mut Slot;
+            }
+            slab.chunks.push(chunk);
+        }
+        let slot = slab.free;
+        // SAFETY: `slot` points into a chunk owned by the slab.
+        slab.free = unsafe { (*slot).next_free.load(Ordering::Relaxed) };
+        slot
+    }
+
+    /// Gives a slot back; its poll must not be outstanding.
+    fn free_slot(&self, slot: &Slot, st: &mut SlotState) {
+        *st = SlotState::free();
+        let mut slab = self.slab();
+        slot.next_free.store(slab.free, Ordering::Relaxed);
+        slab.free = slot as *const Slot as *mut Slot;
+    }
+
+    /// Brings the outstanding poll in line with `st.active`: sends one
+    /// when none is out, cancels one that asks for other conditions (its
+    /// completion sends the right one).
+    fn update(&self, slot: &Slot, st: &mut SlotState) -> io::Result<()> {
+        if st.deleted || st.closed {
+            return Ok(());
+        }
+        let want = afd_mask(st.active);
+        if st.pending {
+            if st.pending_mask != want && !st.cancelling {
+                // SAFETY: the buffers are those of the poll sent on `afd`.
+                unsafe { self.afd.cancel(slot.bufs.get())? };
+                st.cancelling = true;
+            }
+            return Ok(());
+        }
+        if want == 0 {
+            return Ok(());
+        }
+        // SAFETY: no poll is outstanding on these buffers (`pending` is
+        // false under the lock); the slot lives as long as the slab, and
+        // the slab outlives every poll (see `Drop for Inner`).
+        unsafe {
+            self.afd.poll(
+                slot.bufs.get(),
+                st.socket,
+                want,
+                slot as *const Slot as *const (),
+            )?
+        };
+        st.pending = true;
+        st.pending_mask = want;
+        st.cancelling = false;
+        Ok(())
+    }
+
+    /// Handles the completion of `slot`'s poll; returns the record to
+    /// report, if any.
+    fn complete(&self, slot: &Slot) -> Option<(usize, u32)> {
+        let mut st = slot.lock();
+        st.pending = false;
+        st.cancelling = false;
+        if st.deleted {
+            self.free_slot(slot, &mut st);
+            return None;
+        }
+        // SAFETY: the poll completed (its completion was dequeued), so the
+        // driver is done with the buffers; we hold the slot's lock.
+        let bufs = unsafe { &*slot.bufs.get() };
+        let status = bufs.status();
+        let events = if status == STATUS_CANCELLED {
+            0
+        } else if status < 0 {
+            // The poll itself failed: report it as an error on the socket.
+            afd::POLL_CONNECT_FAIL
+        } else if bufs.info.number_of_handles >= 1 {
+            bufs.info.handles[0].events
+        } else {
+            0
+        };
+        if events & afd::POLL_LOCAL_CLOSE != 0 {
+            st.closed = true;
+            return None;
+        }
+        let (kind, closed) = afd_ready(events & afd_mask(st.active));
+        // Readiness the user did not ask for is dropped; error and hang-up
+        // are always reported, as the other backends do.
+        let kind = kind & (st.interest | ERROR | HUP);
+        let mut record = None;
+        if kind != 0 {
+            record = Some((st.token, kind as u32 | closed));
+            if st.opts.is_oneshot() {
+                st.active = 0;
+            } else if !st.opts.triggers_on_level() {
+                st.active &= !(kind & (READABLE | WRITABLE | HUP));
+                if kind & (READABLE | WRITABLE) == READABLE | WRITABLE {
+                    st.active = 0;
+                }
+            }
+        }
+        if let Err(e) = self.update(slot, &mut st) {
+            // The socket cannot be polled any more (closed under us, most
+            // likely): tell the user through an error event.
+            st.closed = true;
+            let _ = e;
+            record = Some((st.token, (ERROR | HUP) as u32 | READ_CLOSED | WRITE_CLOSED));
+        }
+        record
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Outstanding polls write into the slab: cancel them and wait for
+        // their completions before the memory goes.
+        let mut outstanding = 0usize;
+        {
+            let slab = self.slab();
+            for slot in slab.chunks.iter().flat_map(|c| c.iter()) {
+                let mut st = slot.lock();
+                if st.pending {
+                    if !st.cancelling {
+                        // SAFETY: the buffers are those of the poll sent on `afd`.
+                        let _ = unsafe { self.afd.cancel(slot.bufs.get()) };
+                        st.cancelling = true;
+                    }
+                    outstanding += 1;
+                }
+            }
+        }
+        let mut entries = [OVERLAPPED_ENTRY::default(); 64];
+        let mut rounds = 0;
+        while outstanding > 0 && rounds < 100 {
+            rounds += 1;
+            let mut n = 0u32;
+            // SAFETY: `entries` is a live local array of 64 records.
+            let ok = unsafe {
+                GetQueuedCompletionStatusEx(
+                    self.port,
+                    entries.as_mut_ptr(),
+                    entries.len() as u32,
+                    &mut n,
+                    100,
+                    0,
+                )
+            };
+            if ok == 0 {
+                continue;
+            }
+            for e in &entries[..n as usize] {
+                if !e.lpOverlapped.is_null() {
+                    outstanding = outstanding.saturating_sub(1);
+                }
+            }
+        }
+        if outstanding > 0 {
+            // The driver may still write into the slab: leak it rather
+            // than free memory in use.
+            let slab = std::mem::replace(
+                &mut *self.slab(),
+                Slab {
+                    chunks: Vec::new(),
+                    free: ptr::null_mut(),
+                },
+            );
+            std::mem::forget(slab);
+        }
+        // SAFETY: the port is open and owned here; the AFD handle closes
+        // after this (field drop).
+        unsafe { CloseHandle(self.port) };
+    }
+}
+
+/// An IO completion port with an AFD handle for socket polls.
+pub(crate) struct Selector {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector")
+            .field("port", &self.inner.port)
+            .finish()
+    }
+}
+
+impl Selector {
+    pub(crate) fn new() -> io::Result<Selector> {
+        // SAFETY: creating a new port: no handle is passed in.
+        let port = unsafe { CreateIoCompletionPort(INVALID_HANDLE_VALUE, ptr::null_mut(), 0, 0) };
+        if port.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        let afd = match Afd::open(port) {
+            Ok(afd) => afd,
+            Err(e) => {
+                // SAFETY: the port was just created and is owned here.
+                unsafe { CloseHandle(port) };
+                return Err(e);
+            }
+        };
+        Ok(Selector {
+            inner: Arc::new(Inner {
+                port,
+                afd,
+                slab: Mutex::new(Slab {
+                    chunks: Vec::new(),
+                    free: ptr::null_mut(),
+                }),
+            }),
+        })
+    }
+
+    /// Waits for completions, at most `timeout` (rounded up to whole
+    /// milliseconds), and turns them into records in `events`.
+    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        let ms = match timeout {
+            None => u32::MAX, // INFINITE
+            Some(to) => {
+                let ms = to
+                    .as_secs()
+                    .saturating_mul(1000)
+                    .saturating_add(u64::from(to.subsec_nanos().div_ceil(1_000_000)));
+                ms.min(u64::from(u32::MAX - 1)) as u32
+            }
+        };
+        loop {
+            events.buf.clear();
+            let cap = events.cap.min(u32::MAX as usize) as u32;
+            let mut n = 0u32;
+            // SAFETY: the buffer has room for `cap` records; the port is open.
+            let ok = unsafe {
+                GetQueuedCompletionStatusEx(
+                    self.inner.port,
+                    events.buf.as_mut_ptr(),
+                    cap,
+                    &mut n,
+                    ms,
+                    0,
+                )
+            };
+            if ok == 0 {
+                // SAFETY: reads this thread's last error.
+                let err = unsafe { GetLastError() };
+                if err == WAIT_TIMEOUT {
+                    return Ok(());
+                }
+                return Err(io::Error::from_raw_os_error(err as i32));
+            }
+            // SAFETY: the port wrote `n` (<= cap) records.
+            unsafe { events.buf.set_len(n as usize) };
+            let kept = self.process(&mut events.buf);
+            // Only internal completions (cancels, deregistered sockets):
+            // a blocking poll waits on; a timed one may return empty.
+            if kept > 0 || timeout.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Rewrites AFD completions in place into records, dropping those
+    /// that report nothing; returns how many records are left.
+    fn process(&self, buf: &mut Vec<OVERLAPPED_ENTRY>) -> usize {
+        let mut w = 0;
+        for r in 0..buf.len() {
+            let e = buf[r];
+            if e.lpOverlapped.is_null() {
+                // A posted wake-up, already in record form.
+                buf[w] = e;
+                w += 1;
+                continue;
+            }
+            // SAFETY: AFD completions carry their slot as context, and a
+            // slot outlives every poll sent for it.
+            let slot = unsafe { &*(e.lpOverlapped as *const Slot) };
+            if let Some((token, bits)) = self.inner.complete(slot) {
+                buf[w] = record(token, bits);
+                w += 1;
+            }
+        }
+        buf.truncate(w);
+        w
+    }
+
+    /// How many chunks of slots the slab holds.
+    #[cfg(test)]
+    pub(crate) fn chunks(&self) -> usize {
+        self.inner.slab().chunks.len()
+    }
+
+    /// Registers `socket` for `state` (see [`IoSourceState`]).
+    pub(crate) fn register(
+        &self,
+        state: &IoSourceState,
+        socket: SOCKET,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        state.register(self, socket, token, interest, opts)
+    }
+
+    pub(crate) fn reregister(
+        &self,
+        state: &IoSourceState,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        state.reregister(self, token, interest, opts)
+    }
+
+    pub(crate) fn deregister(&self, state: &IoSourceState) -> io::Result<()> {
+        state.deregister(self)
+    }
+}
+
+/// A record for `token` with readiness and closed marks `bits`.
+#[inline]
+fn record(token: usize, bits: u32) -> OVERLAPPED_ENTRY {
+    OVERLAPPED_ENTRY {
+        lpCompletionKey: token,
+        lpOverlapped: ptr::null_mut(),
+        Internal: 0,
+        dwNumberOfBytesTransferred: bits,
+    }
+}
+
+/// The port's completion records, rewritten in place into evio's records:
+/// the key is the token, the byte count the readiness.
+pub(crate) struct Events {
+    buf: Vec<OVERLAPPED_ENTRY>,
+    cap: usize,
+}
+
+impl Events {
+    pub(crate) fn with_capacity(cap: usize) -> Events {
+        Events {
+            buf: Vec::with_capacity(cap),
+            cap,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, idx: usize) -> Option<&OVERLAPPED_ENTRY> {
+        self.buf.get(idx)
+    }
+
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Appends a user-space readiness event; false when the buffer is full.
+    #[inline]
+    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
+        if self.buf.len() >= self.cap {
+            return false;
+        }
+        let mut bits = ready.as_usize() as u32 & 0xffff;
+        if ready.is_hup() {
+            bits |= READ_CLOSED | WRITE_CLOSED;
+        }
+        // Never reallocates: len < cap <= the capacity allocated at creation.
+        self.buf.push(record(token.0, bits));
+        true
+    }
+
+    /// Removes the records carrying `token` (evio's internal wake-ups).
+    pub(crate) fn remove_token(&mut self, token: Token) {
+        self.buf.retain(|e| e.lpCompletionKey != token.0);
+    }
+}
+
+/// Conversion of a record into an [`Event`](crate::event::Event).
+pub(crate) mod event {
+    use super::*;
+    use crate::event::Event;
+
+    #[inline]
+    pub(crate) fn to_event(e: &OVERLAPPED_ENTRY) -> Event {
+        let bits = e.dwNumberOfBytesTransferred;
+        Event::with_closed(
+            Ready::from_usize((bits & 0xffff) as usize),
+            Token(e.lpCompletionKey),
+            bits & READ_CLOSED != 0,
+            bits & WRITE_CLOSED != 0,
+        )
+    }
+}
+
+/// A cross-thread wake-up: a completion posted to the port.
+pub(crate) struct Waker {
+    inner: Arc<Inner>,
+    token: Token,
+}
+
+impl fmt::Debug for Waker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waker").field("token", &self.token).finish()
+    }
+}
+
+impl Waker {
+    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+        Ok(Waker {
+            inner: selector.inner.clone(),
+            token,
+        })
+    }
+
+    /// Posts one completion: the poll that dequeues it reports a readable
+    /// event with the waker's token.
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        // SAFETY: the port stays open while `inner` lives; a null
+        // overlapped pointer marks the packet as a wake-up.
+        let ok = unsafe {
+            PostQueuedCompletionStatus(self.inner.port, READABLE as u32, self.token.0, ptr::null())
+        };
+        if ok == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+/// Unique numbers for registrations, so a stale slot pointer is recognized.
+static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
+
+/// A socket's registration: the selector it is bound to and its slot.
+pub(crate) struct IoSourceState {
+    inner: OnceLock<Arc<Inner>>,
+    slot: AtomicPtr<Slot>,
+    owner: AtomicU64,
+}
+
+impl fmt::Debug for IoSourceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IoSourceState")
+            .field("registered", &!self.slot.load(Ordering::Relaxed).is_null())
+            .finish()
+    }
+}
+
+impl Default for IoSourceState {
+    fn default() -> Self {
+        IoSourceState::new()
+    }
+}
+
+impl IoSourceState {
+    pub(crate) fn new() -> IoSourceState {
+        IoSourceState {
+            inner: OnceLock::new(),
+            slot: AtomicPtr::new(ptr::null_mut()),
+            owner: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs one IO operation; when it would block, puts the directions an
+    /// edge-triggered event took out back into the socket's poll.
+    #[inline]
+    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        let res = f(io);
+        if let Err(e) = &res {
+            if e.kind() == io::ErrorKind::WouldBlock {
+                self.rearm();
+            }
+        }
+        res
+    }
+
+    #[cold]
+    fn rearm(&self) {
+        let slot = self.slot.load(Ordering::Acquire);
+        if slot.is_null() {
+            return;
+        }
+        let owner = self.owner.load(Ordering::Acquire);
+        let Some(inner) = self.inner.get() else {
+            return;
+        };
+        // SAFETY: slots live as long as the slab, which `inner` keeps alive.
+        let slot = unsafe { &*slot };
+        let mut st = slot.lock();
+        if st.owner != owner || st.opts.is_oneshot() || st.active == st.interest {
+            return;
+        }
+        st.active = st.interest;
+        if inner.update(slot, &mut st).is_err() {
+            // The socket is gone from under the poll: nothing to watch.
+            st.closed = true;
+        }
+    }
+
+    /// The slot of the current registration, locked, if this state has one.
+    fn locked(&self) -> Option<(&Slot, MutexGuard<'_, SlotState>)> {
+        let slot = self.slot.load(Ordering::Acquire);
+        if slot.is_null() {
+            return None;
+        }
+        let owner = self.owner.load(Ordering::Acquire);
+        // SAFETY: a non-null slot pointer implies `inner` is set, and the
+        // slab it points into lives as long as `inner`.
+        let slot = unsafe { &*slot };
+        let st = slot.lock();
+        if st.owner != owner {
+            return None;
+        }
+        Some((slot, st))
+    }
+
+    fn bind(&self, selector: &Selector) -> io::Result<&Arc<Inner>> {
+        let inner = self.inner.get_or_init(|| selector.inner.clone());
+        if !Arc::ptr_eq(inner, &selector.inner) {
+            return Err(crate::poll::other_poll());
+        }
+        Ok(inner)
+    }
+
+    fn register(
+        &self,
+        selector: &Selector,
+        socket: SOCKET,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        let inner = self.bind(selector)?;
+        if !self.slot.load(Ordering::Acquire).is_null() {
+            return Err(already_registered());
+        }
+        let base = afd::base_socket(socket)?;
+        let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
+        let slot_ptr = inner.alloc_slot();
+        // SAFETY: the slot is in the slab, which `inner` keeps alive.
+        let slot = unsafe { &*slot_ptr };
+        let mut st = slot.lock();
+        *st = SlotState {
+            owner,
+            socket: base,
+            token: token.0,
+            interest: interest.as_usize(),
+            opts,
+            active: interest.as_usize(),
+            ..SlotState::free()
+        };
+        self.owner.store(owner, Ordering::Release);
+        if self
+            .slot
+            .compare_exchange(
+                ptr::null_mut(),
+                slot_ptr as *mut Slot,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            inner.free_slot(slot, &mut st);
+            return Err(already_registered());
+        }
+        if let Err(e) = inner.update(slot, &mut st) {
+            self.slot.store(ptr::null_mut(), Ordering::Release);
+            inner.free_slot(slot, &mut st);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn reregister(
+        &self,
+        selector: &Selector,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        let inner = self.bind(selector)?;
+        let Some((slot, mut st)) = self.locked() else {
+            return Err(not_registered());
+        };
+        st.token = token.0;
+        st.interest = interest.as_usize();
+        st.opts = opts;
+        st.active = interest.as_usize();
+        inner.update(slot, &mut st)
+    }
+
+    fn deregister(&self, selector: &Selector) -> io::Result<()> {
+        let inner = self.bind(selector)?;
+        self.release(inner)
+    }
+
+    /// Ends the current registration; the slot is given back once no poll
+    /// is outstanding on it.
+    fn release(&self, inner: &Inner) -> io::Result<()> {
+        let Some((slot, mut st)) = self.locked() else {
+            return Err(not_registered());
+        };
+        self.slot.store(ptr::null_mut(), Ordering::Release);
+        st.owner = 0;
+        if st.pending {
+            st.deleted = true;
+            if !st.cancelling {
+                // SAFETY: the buffers are those of the poll sent on `afd`.
+                if unsafe { inner.afd.cancel(slot.bufs.get()) }.is_ok() {
+                    st.cancelling = true;
+                }
+            }
+        } else {
+            inner.free_slot(slot, &mut st);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for IoSourceState {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.get() {
+            let _ = self.release(inner);
+        }
+    }
+}
+
+#[cold]
+fn already_registered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "the socket is registered already",
+    )
+}
+
+#[cold]
+fn not_registered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "the socket is not registered with this Poll",
+    )
+}
