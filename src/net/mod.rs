@@ -70,7 +70,7 @@
 //! ```
 
 /// Implements `Evented` by forwarding to the `IoSource` in field `inner`,
-/// and the Unix descriptor traits by forwarding to the std socket.
+/// and the Unix descriptor or Windows socket traits by forwarding to the std socket.
 macro_rules! socket_common {
     ($ty:ident, $std:ty) => {
         impl $crate::event::Evented for $ty {
@@ -152,6 +152,60 @@ macro_rules! socket_common {
         #[cfg(unix)]
         impl From<$ty> for ::std::os::fd::OwnedFd {
             fn from(socket: $ty) -> ::std::os::fd::OwnedFd {
+                socket.inner.into_inner().into()
+            }
+        }
+
+        #[cfg(windows)]
+        impl ::std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> ::std::os::windows::io::RawSocket {
+                self.inner.as_raw_socket()
+            }
+        }
+
+        #[cfg(windows)]
+        impl ::std::os::windows::io::FromRawSocket for $ty {
+            /// Takes ownership of `socket`, which should be a non-blocking
+            /// socket of the right kind.
+            ///
+            /// # Safety
+            ///
+            /// `socket` must be an open socket that nothing else owns or closes.
+            unsafe fn from_raw_socket(socket: ::std::os::windows::io::RawSocket) -> $ty {
+                // SAFETY: the caller promises `socket` is an open socket that
+                // it hands over to us.
+                $ty::new(unsafe {
+                    <$std as ::std::os::windows::io::FromRawSocket>::from_raw_socket(socket)
+                })
+            }
+        }
+
+        #[cfg(windows)]
+        impl ::std::os::windows::io::IntoRawSocket for $ty {
+            /// Gives up the socket; a registration it had ends here.
+            fn into_raw_socket(self) -> ::std::os::windows::io::RawSocket {
+                ::std::os::windows::io::IntoRawSocket::into_raw_socket(self.inner.into_inner())
+            }
+        }
+
+        #[cfg(windows)]
+        impl ::std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> ::std::os::windows::io::BorrowedSocket<'_> {
+                self.inner.as_socket()
+            }
+        }
+
+        #[cfg(windows)]
+        impl From<::std::os::windows::io::OwnedSocket> for $ty {
+            /// Takes ownership of `socket`, which should be non-blocking.
+            fn from(socket: ::std::os::windows::io::OwnedSocket) -> $ty {
+                $ty::new(<$std>::from(socket))
+            }
+        }
+
+        #[cfg(windows)]
+        impl From<$ty> for ::std::os::windows::io::OwnedSocket {
+            fn from(socket: $ty) -> ::std::os::windows::io::OwnedSocket {
                 socket.inner.into_inner().into()
             }
         }

@@ -532,6 +532,12 @@ pub(crate) struct Events {
     cap: usize,
 }
 
+// SAFETY: once `select` returns, the records hold plain numbers (a token and
+// readiness bits); the pointer member is null and never dereferenced.
+unsafe impl Send for Events {}
+// SAFETY: as above; `&Events` only reads the records.
+unsafe impl Sync for Events {}
+
 impl Events {
     pub(crate) fn with_capacity(cap: usize) -> Events {
         Events {
