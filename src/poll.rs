@@ -1,7 +1,7 @@
 //! [`Poll`]: the readiness event queue.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use std::{fmt, io};
 
@@ -52,7 +52,7 @@ pub struct Poll {
     id: usize,
     // User-space readiness; created by the first `Registration` registered
     // here, so a program without one pays nothing for it.
-    queue: OnceLock<Arc<ReadinessQueue>>,
+    queue: OnceLock<ReadinessQueue>,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -194,12 +194,12 @@ impl Poll {
 
     /// The user-space readiness queue, if a `Registration` created it.
     #[inline]
-    pub(crate) fn queue_if_created(&self) -> Option<&Arc<ReadinessQueue>> {
+    pub(crate) fn queue_if_created(&self) -> Option<&ReadinessQueue> {
         self.queue.get()
     }
 
     /// The user-space readiness queue, created on first use.
-    pub(crate) fn readiness_queue(&self) -> io::Result<&Arc<ReadinessQueue>> {
+    pub(crate) fn readiness_queue(&self) -> io::Result<&ReadinessQueue> {
         if let Some(q) = self.queue.get() {
             return Ok(q);
         }

@@ -1,0 +1,238 @@
+//! User-space readiness: [`Registration`] and [`SetReadiness`].
+//!
+//! A `Registration` is an [`Evented`] handle whose readiness is set by hand,
+//! from any thread, through its [`SetReadiness`]. The machinery is in
+//! `queue`: a lock-free queue between the setters and `poll`, owned by the
+//! `Poll` and created by the first `Registration` registered with it.
+
+mod queue;
+mod sync;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+use std::{fmt, io};
+
+use self::queue::Node;
+pub(crate) use self::queue::ReadinessQueue;
+use self::sync::Arc;
+use crate::event::Evented;
+use crate::{Poll, PollOpt, Ready, Token};
+
+/// Handle to a user-space readiness source, registered with a [`Poll`].
+///
+/// A `Registration` is an [`Evented`] handle whose readiness is set by hand
+/// through its paired [`SetReadiness`], from any thread. It honours the
+/// interest and the edge, level or oneshot option it is registered with,
+/// just as a socket does, and a `set_readiness` wakes a `poll` that is
+/// blocked on the `Poll` it is registered with.
+///
+/// A `Registration` stays bound to the first `Poll` it is registered with.
+/// Dropping it deregisters it; later `set_readiness` calls do nothing.
+///
+/// # Examples
+///
+/// ```
+/// use evio::{Events, Poll, PollOpt, Ready, Registration, Token};
+/// use std::thread;
+/// use std::time::Duration;
+///
+/// let poll = Poll::new()?;
+/// let (registration, set_readiness) = Registration::new2();
+/// poll.register(&registration, Token(0), Ready::readable(), PollOpt::edge())?;
+///
+/// let t = thread::spawn(move || {
+///     set_readiness.set_readiness(Ready::readable()).unwrap();
+/// });
+///
+/// let mut events = Events::with_capacity(8);
+/// let mut seen = false;
+/// for _ in 0..50 {
+///     poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+///     if events.iter().any(|e| e.token() == Token(0) && e.readiness().is_readable()) {
+///         seen = true;
+///         break;
+///     }
+/// }
+/// assert!(seen);
+/// t.join().unwrap();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Registration {
+    node: Arc<Node>,
+}
+
+/// Updates the readiness of its paired [`Registration`].
+///
+/// `SetReadiness` is `Clone`, `Send` and `Sync`: any thread may set the
+/// readiness. Setting it never blocks, never takes a lock and never
+/// allocates; it makes a system call (one `eventfd` write on Linux) only
+/// when it is the first update since the `Poll` last looked at its queue.
+#[derive(Clone)]
+pub struct SetReadiness {
+    node: Arc<Node>,
+}
+
+impl Registration {
+    /// Creates a `Registration` and the `SetReadiness` that drives it.
+    ///
+    /// This allocates the registration's bookkeeping, once; nothing it does
+    /// later allocates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Events, Poll, PollOpt, Ready, Registration, Token};
+    /// use std::time::Duration;
+    ///
+    /// let poll = Poll::new()?;
+    /// let (registration, set_readiness) = Registration::new2();
+    /// poll.register(&registration, Token(1), Ready::readable(), PollOpt::edge())?;
+    ///
+    /// set_readiness.set_readiness(Ready::readable())?;
+    /// let mut events = Events::with_capacity(8);
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// let event = events.iter().next().unwrap();
+    /// assert_eq!(event.token(), Token(1));
+    /// assert!(event.readiness().is_readable());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new2() -> (Registration, SetReadiness) {
+        let node = Node::new();
+        (Registration { node: node.clone() }, SetReadiness { node })
+    }
+
+    /// Creates a `Registration` already registered with `poll`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the registration fails (`Token(usize::MAX)`, or the
+    /// operating system refusing the `Poll`'s wake-up descriptor).
+    #[deprecated(since = "0.1.0", note = "use Registration::new2 and Poll::register")]
+    pub fn new(
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> (Registration, SetReadiness) {
+        let (registration, set_readiness) = Registration::new2();
+        poll.register(&registration, token, interest, opts)
+            .expect("registering a new Registration failed");
+        (registration, set_readiness)
+    }
+
+    /// Changes the token, interest and options (old form of `Poll::reregister`).
+    #[deprecated(since = "0.1.0", note = "use Poll::reregister")]
+    pub fn update(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        poll.reregister(self, token, interest, opts)
+    }
+
+    /// Stops the registration (old form of `Poll::deregister`).
+    #[deprecated(since = "0.1.0", note = "use Poll::deregister")]
+    pub fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        poll.deregister(self)
+    }
+}
+
+impl Evented for Registration {
+    /// Registers with `poll`. The first registration binds the
+    /// `Registration` to `poll` for good: registering it with another `Poll`
+    /// later is an error, even after a deregister.
+    fn register(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        let queue = match poll.queue_if_created() {
+            Some(queue) => queue,
+            // Checked before the queue (and its descriptor) is created.
+            None if self.node.is_bound() => return Err(crate::poll::other_poll()),
+            None => poll.readiness_queue()?,
+        };
+        self.node.bind(queue)?;
+        Node::configure(&self.node, true, token, interest, opts)
+    }
+
+    fn reregister(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.node.check_bound(poll.queue_if_created())?;
+        Node::configure(&self.node, false, token, interest, opts)
+    }
+
+    fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        self.node.check_bound(poll.queue_if_created())?;
+        self.node.deregister()
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.node.drop_registration();
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration").finish_non_exhaustive()
+    }
+}
+
+impl SetReadiness {
+    /// The readiness last set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Ready, Registration};
+    ///
+    /// let (_registration, set_readiness) = Registration::new2();
+    /// assert!(set_readiness.readiness().is_empty());
+    /// set_readiness.set_readiness(Ready::writable())?;
+    /// assert_eq!(set_readiness.readiness(), Ready::writable());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn readiness(&self) -> Ready {
+        self.node.readiness()
+    }
+
+    /// Sets the readiness of the paired [`Registration`].
+    ///
+    /// When the readiness meets the registration's interest, the `Poll` it
+    /// is registered with reports it, waking a `poll` blocked on it, as its
+    /// option says: edge, one event per call that meets the interest; level,
+    /// an event at every poll while it holds; oneshot, one event until the
+    /// next reregister. Setting an empty readiness clears it. Readiness bits
+    /// beyond those [`Ready`] and `UnixReady` define are dropped.
+    ///
+    /// After the `Registration` is dropped this returns `Ok` and does
+    /// nothing.
+    ///
+    /// # Errors
+    ///
+    /// Only if the wake-up write to the `Poll` fails, which the operating
+    /// system does not do in practice.
+    pub fn set_readiness(&self, ready: Ready) -> io::Result<()> {
+        Node::set_readiness(&self.node, ready)
+    }
+}
+
+impl fmt::Debug for SetReadiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetReadiness")
+            .field("readiness", &self.readiness())
+            .finish()
+    }
+}

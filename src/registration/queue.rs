@@ -1,0 +1,575 @@
+//! The queue between `SetReadiness` and `poll`.
+//!
+//! # Nodes
+//!
+//! Each `Registration` owns one reference-counted [`Node`], allocated by
+//! `Registration::new2` and shared with its `SetReadiness` handles. All of a
+//! node's mutable state except its token lives in one word, `state`:
+//! readiness, interest, options, and the flags below. Every change to it is
+//! a single compare-and-swap, so the updates of setters, of
+//! register/reregister/deregister, of `Registration::drop` and of `poll` are
+//! totally ordered, and each one sees everything the earlier ones did: no
+//! update can be lost between two separate words.
+//!
+//! The `QUEUED` flag says that one reference to the node is held by the
+//! queue (on the stack, in the backlog, or in the hands of a `poll` that is
+//! delivering it). Whoever sets `QUEUED` in a state transition pushes the
+//! node; whoever clears it (only `poll`) gives that reference up. So a node is
+//! in the queue at most once, and `poll` always reads the state *after* the
+//! transition that queued it.
+//!
+//! # Queue
+//!
+//! Setters push onto a Treiber stack (`head`, a compare-and-swap loop: the
+//! setter side is lock-free). The push that finds the stack empty writes to
+//! the `Poll`'s wake-up descriptor, so a burst of updates costs one system
+//! call and a `poll` that saw the queue empty before blocking is always
+//! woken. `poll` takes the whole stack with one swap, reverses it into
+//! arrival order, and delivers the `backlog` (nodes left over by the previous
+//! poll) first, then the new arrivals. Nodes that did not fit in the
+//! `Events` buffer, and level-triggered nodes that fired (they must be looked
+//! at again by the next poll), go back to the backlog in that order, so no
+//! node can be starved by others.
+//!
+//! When the `Poll` is dropped the stack is replaced by a `CLOSED` marker:
+//! later pushes give their reference straight back instead of leaving it in
+//! a queue nobody will read (nodes hold the queue, queued nodes are held by
+//! the queue: without this, that cycle would leak).
+
+use std::{io, ptr};
+
+use super::sync::{Arc, AtomicPtr, AtomicUsize, Ordering, Waker};
+use crate::{PollOpt, Ready, Token};
+
+// The `state` word. It fits in 24 bits, so 32-bit targets work too.
+/// The readiness last set.
+const READY_MASK: usize = 0xff;
+/// The registration's interest (a readiness set) is stored above it.
+const INTEREST_SHIFT: u32 = 8;
+/// The registration's options (`PollOpt` bits) above that.
+const OPTS_SHIFT: u32 = 16;
+const OPTS_MASK: usize = 0xf;
+/// Registered with its `Poll` (cleared by deregister).
+const REGISTERED: usize = 1 << 20;
+/// May fire: cleared when a oneshot registration fires, set by (re)register.
+const ARMED: usize = 1 << 21;
+/// The queue holds a reference to the node (see the module docs).
+const QUEUED: usize = 1 << 22;
+/// The `Registration` is gone: the node never fires again.
+const DROPPED: usize = 1 << 23;
+
+/// The readiness `state` would report now, or empty if it cannot fire.
+#[inline]
+fn firing(state: usize) -> usize {
+    if state & (REGISTERED | ARMED | DROPPED) != REGISTERED | ARMED {
+        return 0;
+    }
+    state & (state >> INTEREST_SHIFT) & READY_MASK
+}
+
+/// The shared state of one `Registration` and its `SetReadiness` handles.
+pub(crate) struct Node {
+    state: AtomicUsize,
+    token: AtomicUsize,
+    /// Link in the stack, the backlog or a `poll`'s private list; written only
+    /// by the holder of the queue's reference (see `QUEUED`).
+    next: AtomicPtr<Node>,
+    /// The queue of the `Poll` this node is bound to: null until the first
+    /// registration, then set once, holding one strong reference (from
+    /// `Arc::into_raw`) released when the node is dropped.
+    queue: AtomicPtr<Shared>,
+}
+
+impl Node {
+    pub(crate) fn new() -> Arc<Node> {
+        Arc::new(Node {
+            state: AtomicUsize::new(0),
+            token: AtomicUsize::new(0),
+            next: AtomicPtr::new(ptr::null_mut()),
+            queue: AtomicPtr::new(ptr::null_mut()),
+        })
+    }
+
+    /// The readiness last set.
+    pub(crate) fn readiness(&self) -> Ready {
+        Ready::from_usize(self.state.load(Ordering::Acquire) & READY_MASK)
+    }
+
+    /// The queue this node is bound to, if any.
+    fn bound(&self) -> Option<&Shared> {
+        let q = self.queue.load(Ordering::Acquire);
+        // SAFETY: a non-null pointer came from `Arc::into_raw` in `bind` and
+        // the node holds that strong reference until it is dropped, so the
+        // queue outlives the returned borrow of `self`.
+        unsafe { q.as_ref() }
+    }
+
+    /// Is this node bound to a queue?
+    pub(crate) fn is_bound(&self) -> bool {
+        !self.queue.load(Ordering::Acquire).is_null()
+    }
+
+    /// Is this node bound to `queue`? An error if bound to another one.
+    pub(crate) fn check_bound(&self, queue: Option<&ReadinessQueue>) -> io::Result<()> {
+        let cur = self.queue.load(Ordering::Acquire);
+        match queue {
+            Some(q) if ptr::eq(cur, Arc::as_ptr(&q.shared)) => Ok(()),
+            _ if !cur.is_null() => Err(crate::poll::other_poll()),
+            _ => Err(not_registered()),
+        }
+    }
+
+    /// Binds this node to `queue` for good; an error if it is bound to another.
+    pub(crate) fn bind(&self, queue: &ReadinessQueue) -> io::Result<()> {
+        let want = Arc::as_ptr(&queue.shared) as *mut Shared;
+        let cur = self.queue.load(Ordering::Acquire);
+        if cur == want {
+            return Ok(());
+        }
+        if !cur.is_null() {
+            return Err(crate::poll::other_poll());
+        }
+        let raw = Arc::into_raw(queue.shared.clone()) as *mut Shared;
+        match self
+            .queue
+            .compare_exchange(ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => Ok(()),
+            Err(other) => {
+                // SAFETY: `raw` came from `Arc::into_raw` just above and was
+                // not published, so this gives back the reference it holds.
+                drop(unsafe { Arc::from_raw(raw) });
+                if other == want {
+                    Ok(())
+                } else {
+                    Err(crate::poll::other_poll())
+                }
+            }
+        }
+    }
+
+    /// Stores `ready`; queues the node if it now fires and is not queued.
+    pub(crate) fn set_readiness(node: &Arc<Node>, ready: Ready) -> io::Result<()> {
+        let ready = ready.as_usize() & READY_MASK;
+        let mut cur = node.state.load(Ordering::Acquire);
+        let queue = loop {
+            if cur & DROPPED != 0 {
+                return Ok(());
+            }
+            let enqueue = cur & QUEUED == 0 && firing((cur & !READY_MASK) | ready) != 0;
+            let mut next = (cur & !READY_MASK) | ready;
+            if enqueue {
+                next |= QUEUED;
+            }
+            if next == cur {
+                return Ok(());
+            }
+            match node
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break enqueue,
+                Err(actual) => cur = actual,
+            }
+        };
+        if queue {
+            Node::enqueue(node)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Pushes the node onto its queue; the caller has just set `QUEUED`,
+    /// so the reference this takes is the queue's.
+    fn enqueue(node: &Arc<Node>) -> io::Result<()> {
+        // REGISTERED was set (so the node was bound first) in a state this
+        // thread has read with acquire ordering: the queue pointer is set.
+        let queue = node.bound().expect("a registered node is bound to a queue");
+        if queue.push(node.clone()) {
+            queue.waker.wake()?;
+        }
+        Ok(())
+    }
+
+    /// Registers (`fresh`) or reregisters the node: new interest and
+    /// options, re-armed, and queued if its readiness fires under them.
+    pub(crate) fn configure(
+        node: &Arc<Node>,
+        fresh: bool,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        let config = ((interest.as_usize() & READY_MASK) << INTEREST_SHIFT)
+            | ((opts.bits() & OPTS_MASK) << OPTS_SHIFT)
+            | REGISTERED
+            | ARMED;
+        let mut cur = node.state.load(Ordering::Acquire);
+        check_registered(cur, fresh)?;
+        // Published by the state transition below (release), read by `poll`
+        // after its own transition (acquire).
+        node.token.store(token.0, Ordering::Relaxed);
+        let enqueue = loop {
+            check_registered(cur, fresh)?;
+            let keep = cur & (READY_MASK | QUEUED | DROPPED);
+            let enqueue = cur & QUEUED == 0 && firing(keep | config) != 0;
+            let next = keep | config | if enqueue { QUEUED } else { 0 };
+            match node
+                .state
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => break enqueue,
+                Err(actual) => cur = actual,
+            }
+        };
+        if enqueue {
+            Node::enqueue(node)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Deregisters the node: no more events until it is registered again.
+    pub(crate) fn deregister(&self) -> io::Result<()> {
+        let prev = self
+            .state
+            .fetch_and(!(REGISTERED | ARMED), Ordering::AcqRel);
+        if prev & REGISTERED == 0 {
+            return Err(not_registered());
+        }
+        Ok(())
+    }
+
+    /// The `Registration` is dropped: the node never fires again.
+    pub(crate) fn drop_registration(&self) {
+        self.state.fetch_or(DROPPED, Ordering::AcqRel);
+    }
+}
+
+fn check_registered(state: usize, fresh: bool) -> io::Result<()> {
+    match (fresh, state & REGISTERED != 0) {
+        (true, true) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the Registration is registered already",
+        )),
+        (false, false) => Err(not_registered()),
+        _ => Ok(()),
+    }
+}
+
+#[cold]
+fn not_registered() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "the Registration is not registered with this Poll",
+    )
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let q = self.queue.load(Ordering::Acquire);
+        if !q.is_null() {
+            // SAFETY: the pointer came from `Arc::into_raw` in `bind`; this is
+            // the one place its reference is given back.
+            drop(unsafe { Arc::from_raw(q as *const Shared) });
+        }
+    }
+}
+
+/// The stack's marker once the `Poll` is gone; never a node's address.
+#[inline]
+fn closed() -> *mut Node {
+    ptr::NonNull::<Node>::dangling().as_ptr()
+}
+
+/// A list of nodes owned by one thread, linked through `next`, each holding
+/// the queue's reference to its node.
+struct Chain {
+    head: *mut Node,
+    tail: *mut Node,
+}
+
+impl Chain {
+    fn new() -> Chain {
+        Chain {
+            head: ptr::null_mut(),
+            tail: ptr::null_mut(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+
+    /// Takes a list starting at `head`, owned by the caller, walking to its end.
+    fn from_list(head: *mut Node) -> Chain {
+        let mut tail = head;
+        while !tail.is_null() {
+            // SAFETY: the caller owns the list; each node is kept alive by
+            // the queue reference it carries.
+            let next = unsafe { (*tail).next.load(Ordering::Relaxed) };
+            if next.is_null() {
+                break;
+            }
+            tail = next;
+        }
+        Chain { head, tail }
+    }
+
+    /// Takes a stack owned by the caller (newest first) in arrival order.
+    fn from_stack(mut cur: *mut Node) -> Chain {
+        let tail = cur;
+        let mut head = ptr::null_mut();
+        while !cur.is_null() {
+            // SAFETY: as in `from_list`.
+            let next = unsafe { (*cur).next.load(Ordering::Relaxed) };
+            // SAFETY: as in `from_list`.
+            unsafe { (*cur).next.store(head, Ordering::Relaxed) };
+            head = cur;
+            cur = next;
+        }
+        Chain { head, tail }
+    }
+
+    fn push_back(&mut self, node: *mut Node) {
+        // SAFETY: `node` carries the queue's reference, owned by this thread.
+        unsafe { (*node).next.store(ptr::null_mut(), Ordering::Relaxed) };
+        self.append(Chain {
+            head: node,
+            tail: node,
+        });
+    }
+
+    fn append(&mut self, other: Chain) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = other;
+        } else {
+            // SAFETY: `tail` is a node of this chain, owned by this thread.
+            unsafe { (*self.tail).next.store(other.head, Ordering::Relaxed) };
+            self.tail = other.tail;
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<Arc<Node>> {
+        if self.head.is_null() {
+            return None;
+        }
+        let node = self.head;
+        // SAFETY: as in `from_list`.
+        self.head = unsafe { (*node).next.load(Ordering::Relaxed) };
+        if self.head.is_null() {
+            self.tail = ptr::null_mut();
+        }
+        // SAFETY: every node in a chain carries a reference from
+        // `Arc::into_raw`, which the caller now owns.
+        Some(unsafe { Arc::from_raw(node) })
+    }
+
+    /// Gives back the references of every node in the chain.
+    fn release(mut self) {
+        while self.pop_front().is_some() {}
+    }
+}
+
+struct Shared {
+    /// Treiber stack of queued nodes, newest first; `closed()` once the
+    /// `Poll` is gone.
+    head: AtomicPtr<Node>,
+    /// Nodes a previous `poll` left for the next one, in delivery order.
+    backlog: AtomicPtr<Node>,
+    waker: Waker,
+}
+
+impl Shared {
+    /// Pushes `node` (its reference goes to the stack). True when the stack
+    /// was empty: the caller must wake the `Poll`.
+    fn push(&self, node: Arc<Node>) -> bool {
+        let raw = Arc::into_raw(node) as *mut Node;
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            if head == closed() {
+                // SAFETY: `raw` came from `Arc::into_raw` above and was not
+                // published: this gives the reference back.
+                drop(unsafe { Arc::from_raw(raw) });
+                return false;
+            }
+            // SAFETY: `raw` is live (it holds a reference) and not published
+            // yet, so this thread is the only one writing its link.
+            unsafe { (*raw).next.store(head, Ordering::Relaxed) };
+            match self
+                .head
+                .compare_exchange_weak(head, raw, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return head.is_null(),
+                Err(actual) => head = actual,
+            }
+        }
+    }
+
+    /// Puts `chain` back as the backlog, merging with one another `poll`
+    /// may have put back meanwhile.
+    fn put_back(&self, mut chain: Chain) {
+        while !chain.is_empty() {
+            match self.backlog.compare_exchange(
+                ptr::null_mut(),
+                chain.head,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(_) => {
+                    let other = self.backlog.swap(ptr::null_mut(), Ordering::AcqRel);
+                    let mut merged = Chain::from_list(other);
+                    merged.append(chain);
+                    chain = merged;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Normally empty: queued nodes hold the queue alive. Kept for safety.
+        let head = self.head.swap(closed(), Ordering::AcqRel);
+        if head != closed() {
+            Chain::from_stack(head).release();
+        }
+        Chain::from_list(self.backlog.swap(ptr::null_mut(), Ordering::AcqRel)).release();
+    }
+}
+
+/// A `Poll`'s user-space readiness queue (a handle; clones share it).
+#[derive(Clone)]
+pub(crate) struct ReadinessQueue {
+    shared: Arc<Shared>,
+}
+
+impl ReadinessQueue {
+    /// Creates the queue, with its wake-up descriptor registered in `selector`.
+    #[cfg(not(all(loom, test)))]
+    pub(crate) fn new(selector: &crate::sys::Selector) -> io::Result<ReadinessQueue> {
+        Ok(ReadinessQueue::with_waker(Waker::new(
+            selector,
+            Token::RESERVED,
+        )?))
+    }
+
+    /// Under loom the wake-up is a modelled counter.
+    #[cfg(all(loom, test))]
+    pub(crate) fn new(_selector: &crate::sys::Selector) -> io::Result<ReadinessQueue> {
+        Ok(ReadinessQueue::with_waker(Waker::new()))
+    }
+
+    fn with_waker(waker: Waker) -> ReadinessQueue {
+        ReadinessQueue {
+            shared: Arc::new(Shared {
+                head: AtomicPtr::new(ptr::null_mut()),
+                backlog: AtomicPtr::new(ptr::null_mut()),
+                waker,
+            }),
+        }
+    }
+
+    /// A queue for loom models.
+    #[cfg(all(loom, test))]
+    pub(crate) fn for_model() -> ReadinessQueue {
+        ReadinessQueue::with_waker(Waker::new())
+    }
+
+    /// The modelled wake-up counter.
+    #[cfg(all(loom, test))]
+    pub(crate) fn waker(&self) -> &Waker {
+        &self.shared.waker
+    }
+
+    /// True when some node waits to be looked at: `poll` must not block.
+    /// Two loads, no read-modify-write.
+    #[inline]
+    pub(crate) fn has_pending(&self) -> bool {
+        let head = self.shared.head.load(Ordering::Acquire);
+        (!head.is_null() && head != closed())
+            || !self.shared.backlog.load(Ordering::Acquire).is_null()
+    }
+
+    /// Turns queued nodes into events after the OS's events in `events`.
+    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) {
+        events.remove_token(Token::RESERVED);
+        let room = events.capacity().saturating_sub(events.len());
+        self.deliver_with(room, |token, ready| {
+            events.push_user(token, ready);
+        });
+    }
+
+    /// Delivers at most `room` events through `emit`, backlog first.
+    pub(crate) fn deliver_with(&self, mut room: usize, mut emit: impl FnMut(Token, Ready)) {
+        if room == 0 {
+            // Nothing fits: the nodes stay queued and `has_pending` keeps
+            // the next poll from blocking.
+            return;
+        }
+        let shared = &*self.shared;
+        let mut todo = Chain::from_list(shared.backlog.swap(ptr::null_mut(), Ordering::AcqRel));
+        let head = shared.head.swap(ptr::null_mut(), Ordering::AcqRel);
+        // `poll` never runs once the queue is closed (it closes on `Poll` drop).
+        debug_assert!(head != closed());
+        todo.append(Chain::from_stack(head));
+
+        // Level-triggered nodes that fired: looked at again by the next poll.
+        let mut again = Chain::new();
+        while room > 0 {
+            let Some(node) = todo.pop_front() else { break };
+            let mut cur = node.state.load(Ordering::Acquire);
+            let (ready, keep) = loop {
+                debug_assert!(cur & QUEUED != 0);
+                let ready = firing(cur);
+                let opts = PollOpt::from_bits((cur >> OPTS_SHIFT) & OPTS_MASK);
+                let mut next = cur & !QUEUED;
+                if ready != 0 {
+                    if opts.is_oneshot() {
+                        next &= !ARMED;
+                    } else if opts.triggers_on_level() {
+                        next |= QUEUED;
+                    }
+                }
+                match node.state.compare_exchange_weak(
+                    cur,
+                    next,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => break (ready, next & QUEUED != 0),
+                    Err(actual) => cur = actual,
+                }
+            };
+            if ready != 0 {
+                // Written before the state transition this one follows.
+                let token = Token(node.token.load(Ordering::Relaxed));
+                emit(token, Ready::from_usize(ready));
+                room -= 1;
+            }
+            if keep {
+                again.push_back(Arc::into_raw(node) as *mut Node);
+            }
+            // Otherwise `QUEUED` is clear and dropping `node` gives the
+            // queue's reference back.
+        }
+        // What did not fit goes first next time, then the level nodes.
+        todo.append(again);
+        shared.put_back(todo);
+    }
+
+    /// The `Poll` is gone: give back every queued reference, and make later
+    /// pushes give theirs back at once.
+    pub(crate) fn close(&self) {
+        let head = self.shared.head.swap(closed(), Ordering::AcqRel);
+        if head != closed() {
+            Chain::from_stack(head).release();
+        }
+        let backlog = self.shared.backlog.swap(ptr::null_mut(), Ordering::AcqRel);
+        Chain::from_list(backlog).release();
+    }
+}
