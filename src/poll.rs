@@ -94,7 +94,7 @@ impl Poll {
     /// # Errors
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
-    /// an error (`NotFound` from epoll) if the handle is not registered.
+    /// an error (`NotFound` from epoll and kqueue) if the handle is not registered.
     pub fn reregister<E: Evented + ?Sized>(
         &self,
         handle: &E,
@@ -111,7 +111,7 @@ impl Poll {
     ///
     /// # Errors
     ///
-    /// An error (`NotFound` from epoll) if the handle is not registered.
+    /// An error (`NotFound` from epoll and kqueue) if the handle is not registered.
     pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
         handle.deregister(self)
     }

@@ -9,7 +9,7 @@ use crate::{sys, Poll, Token};
 /// A `Waker` is registered with a `Poll` under a token when it is created;
 /// each [`wake`](Waker::wake) makes the next (or the current) poll return a
 /// readable event with that token. On Linux it is one `eventfd` write, on
-/// kqueue systems an `EVFILT_USER` trigger, on Windows a posted completion.
+/// kqueue systems an `EVFILT_USER` trigger (a pipe write on NetBSD), on Windows a posted completion.
 /// Several wakers may be registered with one `Poll`.
 ///
 /// # Examples
