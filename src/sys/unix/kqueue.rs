@@ -481,3 +481,137 @@ mod pipe_waker {
         }
     }
 }
+
+/// Tests against the kernel: they build wherever the selector does (the
+/// cross-check step compiles them) and run on a kqueue system.
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use crate::event::Event;
+
+    const SHORT: Option<Duration> = Some(Duration::from_millis(500));
+
+    fn poll(sel: &Selector, events: &mut Events, timeout: Option<Duration>) -> Vec<Event> {
+        sel.select(events, timeout).unwrap();
+        (0..events.len())
+            .map(|i| event::to_event(events.get(i).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn read_and_write_filters_give_one_event() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (a, mut b) = UnixStream::pair().unwrap();
+        b.write_all(b"x").unwrap();
+        let both = Ready::readable() | Ready::writable();
+        sel.register(a.as_raw_fd(), Token(1), both, PollOpt::level())
+            .unwrap();
+        let ev = poll(&sel, &mut events, SHORT);
+        assert_eq!(ev.len(), 1, "{:?}", ev);
+        assert_eq!(ev[0].token(), Token(1));
+        assert_eq!(ev[0].readiness(), both);
+    }
+
+    #[test]
+    fn registration_errors() {
+        let sel = Selector::new().unwrap();
+        let (a, _b) = UnixStream::pair().unwrap();
+        let fd = a.as_raw_fd();
+        let err = sel.deregister(fd).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = sel
+            .reregister(fd, Token(0), Ready::readable(), PollOpt::edge())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        // The failed reregister left nothing behind.
+        assert_eq!(
+            sel.deregister(fd).unwrap_err().kind(),
+            io::ErrorKind::NotFound
+        );
+
+        sel.register(fd, Token(0), Ready::empty(), PollOpt::edge())
+            .unwrap();
+        let err = sel
+            .register(fd, Token(0), Ready::writable(), PollOpt::edge())
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        sel.reregister(fd, Token(0), Ready::readable(), PollOpt::level())
+            .unwrap();
+        sel.deregister(fd).unwrap();
+    }
+
+    #[test]
+    fn oneshot_is_silent_until_reregistered() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let fd = a.as_raw_fd();
+        let opts = PollOpt::level() | PollOpt::oneshot();
+        sel.register(fd, Token(2), Ready::readable(), opts).unwrap();
+        b.write_all(b"x").unwrap();
+        assert_eq!(poll(&sel, &mut events, SHORT).len(), 1);
+        b.write_all(b"y").unwrap();
+        assert!(poll(&sel, &mut events, Some(Duration::ZERO)).is_empty());
+        sel.reregister(fd, Token(3), Ready::readable(), opts)
+            .unwrap();
+        let ev = poll(&sel, &mut events, SHORT);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].token(), Token(3));
+        sel.deregister(fd).unwrap();
+    }
+
+    #[test]
+    fn peer_close_is_readable_and_hup() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let (a, b) = UnixStream::pair().unwrap();
+        sel.register(a.as_raw_fd(), Token(4), Ready::readable(), PollOpt::edge())
+            .unwrap();
+        drop(b);
+        let ev = poll(&sel, &mut events, SHORT);
+        assert_eq!(ev.len(), 1);
+        assert!(ev[0].is_readable() && ev[0].readiness().is_hup());
+        assert!(ev[0].is_read_closed());
+    }
+
+    #[test]
+    fn waker_gives_one_event_per_wake_round() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(8);
+        let waker = Waker::new(&sel, Token(9)).unwrap();
+        waker.wake().unwrap();
+        waker.wake().unwrap();
+        let ev = poll(&sel, &mut events, SHORT);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(
+            (ev[0].token(), ev[0].readiness()),
+            (Token(9), Ready::readable())
+        );
+        // Reported once: the next poll does not see it again.
+        assert!(poll(&sel, &mut events, Some(Duration::ZERO)).is_empty());
+        waker.wake().unwrap();
+        assert_eq!(poll(&sel, &mut events, SHORT).len(), 1);
+    }
+
+    #[test]
+    fn user_events_and_token_removal() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(2);
+        let waker = Waker::new(&sel, Token::RESERVED).unwrap();
+        waker.wake().unwrap();
+        sel.select(&mut events, SHORT).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove_token(Token::RESERVED);
+        assert_eq!(events.len(), 0);
+        assert!(events.push_user(Token(1), Ready::hup()));
+        assert!(events.push_user(Token(2), Ready::writable()));
+        assert!(!events.push_user(Token(3), Ready::writable()));
+        let e = event::to_event(events.get(0).unwrap());
+        assert_eq!((e.token(), e.readiness()), (Token(1), Ready::hup()));
+        assert!(e.is_read_closed() && e.is_write_closed());
+    }
+}
