@@ -12,9 +12,11 @@
 //! registered at once.
 //!
 //! AFD polls are one-shot; the three trigger modes are built on them:
-//! - level: after an event the poll is sent again at once, so the next
-//!   `select` reports the condition again while it holds;
-//! - edge: after an event the reported directions are left out of the poll
+//! - level: after an event the poll is sent again when the next `select`
+//!   starts, so it reports the condition again while it holds (and not
+//!   once the user has drained the socket in between);
+//! - edge: after an event the reported directions are left out of the
+//!   next poll (sent when the next `select` starts)
 //!   until an operation on the socket returns `WouldBlock` (see
 //!   [`IoSourceState::do_io`]), which puts them back;
 //! - oneshot: after an event nothing is polled until `reregister`.
@@ -120,6 +122,8 @@ struct SlotState {
     deleted: bool,
     /// The socket was closed under the registration.
     closed: bool,
+    /// On the selector's re-arm list.
+    queued: bool,
 }
 
 impl SlotState {
@@ -136,6 +140,7 @@ impl SlotState {
             cancelling: false,
             deleted: false,
             closed: false,
+            queued: false,
         }
     }
 }
@@ -148,6 +153,8 @@ pub(crate) struct Slot {
     state: Mutex<SlotState>,
     /// Next free slot, under the slab's lock.
     next_free: AtomicPtr<Slot>,
+    /// Next slot on the re-arm list.
+    next_rearm: AtomicPtr<Slot>,
 }
 
 impl Slot {
@@ -156,6 +163,7 @@ impl Slot {
             bufs: UnsafeCell::new(PollBuffers::new()),
             state: Mutex::new(SlotState::free()),
             next_free: AtomicPtr::new(ptr::null_mut()),
+            next_rearm: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -178,6 +186,9 @@ pub(crate) struct Inner {
     port: HANDLE,
     afd: Afd,
     slab: Mutex<Slab>,
+    /// Slots whose poll is sent again at the start of the next `select`
+    /// (a lock-free stack, taken whole).
+    rearm: AtomicPtr<Slot>,
 }
 
 // SAFETY: the port handle is used only in thread-safe system calls; the
@@ -253,6 +264,43 @@ impl Inner {
         Ok(())
     }
 
+    /// Puts `slot` on the re-arm list; its state must say `queued`.
+    fn push_rearm(&self, slot: &Slot) {
+        let ptr = slot as *const Slot as *mut Slot;
+        let mut head = self.rearm.load(Ordering::Relaxed);
+        loop {
+            slot.next_rearm.store(head, Ordering::Relaxed);
+            match self
+                .rearm
+                .compare_exchange_weak(head, ptr, Ordering::Release, Ordering::Relaxed)
+            {
+                Ok(_) => return,
+                Err(h) => head = h,
+            }
+        }
+    }
+
+    /// Sends the polls of the slots on the re-arm list.
+    fn rearm_all(&self) {
+        let mut cur = self.rearm.swap(ptr::null_mut(), Ordering::Acquire);
+        while !cur.is_null() {
+            // SAFETY: slots on the list are in the slab, which lives as long
+            // as `self`; a queued slot is not freed until taken off here.
+            let slot = unsafe { &*cur };
+            cur = slot.next_rearm.load(Ordering::Relaxed);
+            let mut st = slot.lock();
+            st.queued = false;
+            if st.deleted {
+                if !st.pending {
+                    self.free_slot(slot, &mut st);
+                }
+            } else if self.update(slot, &mut st).is_err() {
+                // The socket was closed under its registration.
+                st.closed = true;
+            }
+        }
+    }
+
     /// Handles the completion of `slot`'s poll; returns the record to
     /// report, if any.
     fn complete(&self, slot: &Slot) -> Option<(usize, u32)> {
@@ -260,7 +308,10 @@ impl Inner {
         st.pending = false;
         st.cancelling = false;
         if st.deleted {
-            self.free_slot(slot, &mut st);
+            // A slot on the re-arm list is freed when the list is taken.
+            if !st.queued {
+                self.free_slot(slot, &mut st);
+            }
             return None;
         }
         // SAFETY: the poll completed (its completion was dequeued), so the
@@ -297,12 +348,12 @@ impl Inner {
                 }
             }
         }
-        if let Err(e) = self.update(slot, &mut st) {
-            // The socket cannot be polled any more (closed under us, most
-            // likely): tell the user through an error event.
-            st.closed = true;
-            let _ = e;
-            record = Some((st.token, (ERROR | HUP) as u32 | READ_CLOSED | WRITE_CLOSED));
+        // The next poll is sent when the next `select` starts, so that it
+        // sees what the user did with this event (a level-triggered socket
+        // drained meanwhile reports nothing).
+        if !st.queued && !st.closed && afd_mask(st.active) != 0 {
+            st.queued = true;
+            self.push_rearm(slot);
         }
         record
     }
@@ -406,6 +457,7 @@ impl Selector {
                     chunks: Vec::new(),
                     free: ptr::null_mut(),
                 }),
+                rearm: AtomicPtr::new(ptr::null_mut()),
             }),
         })
     }
@@ -424,6 +476,7 @@ impl Selector {
             }
         };
         loop {
+            self.inner.rearm_all();
             events.buf.clear();
             let cap = events.cap.min(u32::MAX as usize) as u32;
             let mut n = 0u32;
@@ -824,6 +877,9 @@ impl IoSourceState {
                     st.cancelling = true;
                 }
             }
+        } else if st.queued {
+            // Freed when the re-arm list is taken.
+            st.deleted = true;
         } else {
             inner.free_slot(slot, &mut st);
         }
