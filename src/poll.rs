@@ -147,28 +147,37 @@ impl Poll {
     fn poll_inner(
         &self,
         events: &mut Events,
-        mut timeout: Option<Duration>,
+        timeout: Option<Duration>,
         interruptible: bool,
     ) -> io::Result<usize> {
         if events.capacity() == 0 {
             return Err(zero_capacity());
         }
-        // The clock is read only when a wait could be interrupted midway.
+        // The clock is read only when a wait could be interrupted midway
+        // (by a signal, or by user-space readiness with nothing to report).
         let start = match timeout {
-            Some(to) if !to.is_zero() && !interruptible => Some(Instant::now()),
+            Some(to) if !to.is_zero() && (!interruptible || self.queue.get().is_some()) => {
+                Some(Instant::now())
+            }
             _ => None,
         };
+        // What is left of the caller's timeout (`None` when it cannot be told).
+        let left = || match (timeout, start) {
+            (Some(to), Some(start)) => Some(to.saturating_sub(start.elapsed())),
+            _ => None,
+        };
+        let mut wait_for = timeout;
         loop {
             let queue = self.queue.get();
             let wait = match queue {
                 Some(q) if q.has_pending() => Some(Duration::ZERO),
-                _ => timeout,
+                _ => wait_for,
             };
             match self.selector.select(&mut events.inner, wait) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
-                    if let (Some(to), Some(start)) = (timeout, start) {
-                        timeout = Some(to.saturating_sub(start.elapsed()));
+                    if let Some(rest) = left() {
+                        wait_for = Some(rest);
                     }
                     continue;
                 }
@@ -176,6 +185,23 @@ impl Poll {
             }
             if let Some(q) = queue {
                 q.deliver(&mut events.inner);
+                // Woken only by the queue's own wake-up, or its entries had
+                // nothing to report (cleared, dropped, or taken by another
+                // thread's poll): not a reason to return empty-handed from a
+                // wait; wait again for the time left. The queue is drained
+                // now, so the next wait blocks.
+                if events.is_empty() {
+                    match timeout {
+                        None => continue,
+                        Some(to) if !to.is_zero() => {
+                            if let Some(rest) = left().filter(|rest| !rest.is_zero()) {
+                                wait_for = Some(rest);
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
             }
             return Ok(events.len());
         }

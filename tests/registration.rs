@@ -556,3 +556,48 @@ fn send_sync_and_clone() {
     assert_eq!(s.readiness(), Ready::readable());
     assert!(format!("{s:?}").contains("SetReadiness"));
 }
+
+/// Queue entries that turn out to have nothing to report (a level
+/// registration cleared after it fired, a dropped registration) do not
+/// make a blocking `poll` return early with no event: it waits on.
+#[test]
+fn blocking_poll_waits_through_stale_queue_entries() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (_r1, level) = registered(&poll, Token(1), Ready::readable(), PollOpt::level());
+    let (r2, dropped) = registered(&poll, Token(2), Ready::readable(), PollOpt::edge());
+    let (_r3, later) = registered(&poll, Token(3), Ready::readable(), PollOpt::edge());
+
+    level.set_readiness(Ready::readable()).unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(1), Ready::readable())]);
+    // Still queued for the next poll, but with nothing to report any more.
+    level.set_readiness(Ready::empty()).unwrap();
+    dropped.set_readiness(Ready::readable()).unwrap();
+    drop(r2);
+
+    let barrier = Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let t = thread::spawn(move || {
+        b.wait();
+        thread::sleep(Duration::from_millis(50));
+        later.set_readiness(Ready::readable()).unwrap();
+    });
+    barrier.wait();
+    let got = poll_with(&poll, &mut events, LONG);
+    assert_eq!(got, vec![(Token(3), Ready::readable())]);
+    t.join().unwrap();
+
+    // Without a timeout too.
+    level.set_readiness(Ready::readable()).unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(1), Ready::readable())]);
+    level.set_readiness(Ready::empty()).unwrap();
+    let l = level.clone();
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(50));
+        l.set_readiness(Ready::readable()).unwrap();
+    });
+    poll.poll(&mut events, None).unwrap();
+    let got: Vec<_> = events.iter().map(|e| (e.token(), e.readiness())).collect();
+    assert_eq!(got, vec![(Token(1), Ready::readable())]);
+    t.join().unwrap();
+}
