@@ -1,6 +1,7 @@
 //! The hot path allocates nothing: once the `Poll`, the `Events` buffer and
-//! the connections exist, writing, polling and reading over real TCP
-//! connections makes no heap allocation at all.
+//! the connections exist, writing (plain and vectored), polling and reading
+//! (including the `WouldBlock` error path) over real TCP connections makes no
+//! heap allocation at all.
 //!
 //! A counting global allocator counts the allocations made by the test's
 //! own thread while measuring (the test harness's other threads are not
@@ -8,7 +9,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
 use evio::net::{TcpListener, TcpStream};
@@ -94,7 +95,15 @@ fn read_full(poll: &Poll, events: &mut Events, mut s: &TcpStream, buf: &mut [u8]
 fn round(poll: &Poll, events: &mut Events, conns: &[Conn], i: usize, buf: &mut [u8; MSG]) {
     let msg = [(i % 251) as u8; MSG];
     for c in conns {
-        assert_eq!((&c.client).write(&msg).unwrap(), MSG);
+        let n = if i % 2 == 0 {
+            (&c.client).write(&msg).unwrap()
+        } else {
+            let (a, b) = msg.split_at(MSG / 2);
+            (&c.client)
+                .write_vectored(&[IoSlice::new(a), IoSlice::new(b)])
+                .unwrap()
+        };
+        assert_eq!(n, MSG);
     }
     for c in conns {
         read_full(poll, events, &c.server, buf);
@@ -103,6 +112,9 @@ fn round(poll: &Poll, events: &mut Events, conns: &[Conn], i: usize, buf: &mut [
     for c in conns {
         read_full(poll, events, &c.client, buf);
         assert!(buf.iter().all(|&b| b == msg[0]), "wrong echo");
+        // Drained: the `WouldBlock` error path must not allocate either.
+        let err = (&c.client).read(&mut buf[..]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
     }
     // Also a poll with nothing ready and a zero timeout.
     poll.poll(events, Some(Duration::ZERO)).unwrap();

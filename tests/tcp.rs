@@ -873,3 +873,26 @@ fn bind_errors_are_errors() {
     let foreign: SocketAddr = "192.0.2.1:0".parse().unwrap();
     assert!(TcpListener::bind(&foreign).is_err());
 }
+
+/// `bind` sets `SO_REUSEADDR`: a server can listen again on its port while an
+/// old connection on it is still in `TIME_WAIT`.
+#[test]
+fn rebind_while_time_wait() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let listener = TcpListener::bind(&localhost()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = TcpStream::connect(&addr).unwrap();
+    let (server, _) = accept(&listener);
+    poll.register(&client, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    // The server side closes first, so its end goes to TIME_WAIT.
+    drop(server);
+    drop(listener);
+    wait_for(&poll, &mut events, "close seen", |e| e.token() == Token(1));
+    let mut c = &client;
+    assert_eq!(c.read(&mut [0u8; 4]).unwrap(), 0);
+    drop(client);
+    let again = TcpListener::bind(&addr).unwrap();
+    assert_eq!(again.local_addr().unwrap(), addr);
+}
