@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Instruction counts per operation, under callgrind, for every peer.
+#
+# Each workload runs twice in the suite's fixed-count mode (`--callgrind`):
+# with ITERS iterations and with none. Callgrind counts only the user-space
+# instructions executed inside `harness::measured` (`--toggle-collect`),
+# so set-up, warm-up and the kernel are left out; the zero-iteration run is
+# subtracted, and the difference is divided by the operations made.
+#
+# Usage: benches/callgrind.sh [OUT.csv]   (default: target/bench-results/callgrind.csv)
+# Needs valgrind (apt-get install -y valgrind).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=${1:-target/bench-results/callgrind.csv}
+mkdir -p "$(dirname "$out")"
+command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind; }
+
+bin=$(cargo bench --bench suite --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*suite-[0-9a-f]*\)).*/\1/p' | tail -1)
+[ -x "$bin" ] || { echo "cannot find the suite binary" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# count WORKLOAD PEER PARAM ITERS -> "instructions operations"
+count() {
+  local f="$tmp/cg.out"
+  local ops
+  rm -f "$f"
+  ops=$(valgrind --tool=callgrind --toggle-collect='*measured*' --callgrind-out-file="$f" \
+      "$bin" --callgrind "$1" "$2" "$3" "$4" 2>/dev/null | sed -n 's/^ops //p' || true)
+  [ -s "$f" ] && [ -n "$ops" ] || { echo "0 0"; return; }
+  local ir
+  ir=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f")
+  [ -n "$ir" ] || ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f")
+  echo "${ir:-0} ${ops:-0}"
+}
+
+echo "workload,param,peer,instructions_per_op,ops" > "$out"
+printf '%-14s %7s %-8s %14s\n' workload param peer "instr/op"
+# workload param iterations peers...
+while read -r workload param iters peers; do
+  [ -n "$workload" ] || continue
+  for peer in $peers; do
+    read -r ir1 ops1 < <(count "$workload" "$peer" "$param" "$iters")
+    read -r ir0 ops0 < <(count "$workload" "$peer" "$param" 0)
+    per=$(awk -v a="$ir1" -v b="$ir0" -v c="$ops1" -v d="$ops0" \
+      'BEGIN { if (c - d > 0) printf "%.2f", (a - b) / (c - d); else print "nan" }')
+    printf '%-14s %7s %-8s %14s\n' "$workload" "$param" "$peer" "$per"
+    echo "$workload,$param,$peer,$per,$((ops1 - ops0))" >> "$out"
+  done
+done <<'LIST'
+dispatch 1 20000 evio raw mio1 mio06 polling
+dispatch 100 2000 evio raw mio1 mio06 polling
+dispatch 10000 100 evio raw mio1 mio06 polling
+empty_poll 0 20000 evio raw mio1 mio06 polling
+pingpong 64 5000 evio raw mio1 mio06 polling
+set_readiness 1 20000 evio mio06
+wake 1 20000 evio raw mio1 polling
+churn 1 10000 evio raw mio1 mio06 polling
+LIST
+echo "written: $out"

@@ -1,0 +1,180 @@
+//! The measuring harness: warm-up, calibrated samples, medians, and a
+//! counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Counts every allocation (and reallocation) the process makes.
+pub struct CountingAlloc;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter has no effect on the memory handed out.
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed through.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+/// Allocations made so far by the whole process.
+pub fn allocations() -> u64 {
+    ALLOCS.load(Ordering::Relaxed)
+}
+
+/// The code whose instructions `benches/callgrind.sh` counts: callgrind is
+/// told to collect only inside functions with `measured` in their name.
+#[inline(never)]
+pub fn measured<R>(f: impl FnOnce() -> R) -> R {
+    black_box(f())
+}
+
+/// A benchmark body: runs `iters` iterations and returns how many
+/// operations (events, round trips, messages...) they made.
+pub type Body = Box<dyn FnMut(u64) -> u64>;
+
+/// How long to warm up and how to sample.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub warmup: Duration,
+    pub sample: Duration,
+    pub samples: usize,
+}
+
+impl Config {
+    pub fn full() -> Config {
+        Config {
+            warmup: Duration::from_millis(300),
+            sample: Duration::from_millis(100),
+            samples: 15,
+        }
+    }
+
+    pub fn quick() -> Config {
+        Config {
+            warmup: Duration::from_millis(30),
+            sample: Duration::from_millis(20),
+            samples: 5,
+        }
+    }
+}
+
+/// The figures of one benchmark.
+#[derive(Clone, Debug)]
+pub struct Stats {
+    /// Median nanoseconds per operation over the samples.
+    pub median_ns: f64,
+    pub min_ns: f64,
+    pub max_ns: f64,
+    /// Heap allocations per operation during the samples (after warm-up).
+    pub allocs_per_op: f64,
+    /// Operations measured in all samples.
+    pub ops: u64,
+}
+
+/// Warms `body` up, calibrates a sample to about `cfg.sample`, then times
+/// `cfg.samples` samples and returns their median.
+pub fn run(cfg: &Config, body: &mut Body) -> Stats {
+    // Warm-up, doubling the iteration count until the warm-up time is spent;
+    // it also tells how long one iteration takes.
+    let start = Instant::now();
+    let mut iters = 1u64;
+    let mut per_iter;
+    loop {
+        let t = Instant::now();
+        black_box(body(iters));
+        let el = t.elapsed();
+        per_iter = el.as_secs_f64() / iters as f64;
+        if start.elapsed() >= cfg.warmup {
+            break;
+        }
+        if el < cfg.sample / 2 {
+            iters = iters.saturating_mul(2);
+        }
+    }
+    let iters = ((cfg.sample.as_secs_f64() / per_iter.max(1e-9)) as u64).max(1);
+    let mut per_op = Vec::with_capacity(cfg.samples);
+    let mut total_ops = 0;
+    let allocs0 = allocations();
+    for _ in 0..cfg.samples {
+        let t = Instant::now();
+        let ops = body(iters);
+        let el = t.elapsed();
+        total_ops += ops;
+        per_op.push(el.as_nanos() as f64 / ops.max(1) as f64);
+    }
+    let allocs = allocations() - allocs0;
+    per_op.sort_by(|a, b| a.total_cmp(b));
+    Stats {
+        median_ns: median(&per_op),
+        min_ns: per_op[0],
+        max_ns: per_op[per_op.len() - 1],
+        allocs_per_op: allocs as f64 / total_ops.max(1) as f64,
+        ops: total_ops,
+    }
+}
+
+/// The median of sorted values.
+pub fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// The value at quantile `q` (0..=1) of sorted values.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+/// Raises the soft limit on open descriptors to the hard limit, for the
+/// workloads that open thousands.
+pub fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 && lim.rlim_cur < lim.rlim_max
+    {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: `lim` is a valid rlimit; a failure leaves the limit as it was.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+}
+
+/// Panics with the OS error if a libc call returned a negative value.
+#[track_caller]
+pub fn check(ret: libc::c_int, what: &str) -> libc::c_int {
+    if ret < 0 {
+        panic!("{what}: {}", std::io::Error::last_os_error());
+    }
+    ret
+}

@@ -1,0 +1,316 @@
+//! evio's benchmark suite: the same workloads on evio and on its peers
+//! (`mio` 1.x, `mio` 0.6.23, `polling` 3.x and a raw `libc` epoll loop).
+//!
+//! `cargo bench --bench suite` runs every workload and prints a table;
+//! `-- --quick` runs short samples, `-- --filter WORD` only the workloads
+//! whose name holds WORD, `-- --csv FILE` also writes the figures as CSV.
+//! `-- --callgrind WORKLOAD PEER PARAM ITERS` runs a fixed number of
+//! iterations for `benches/callgrind.sh`; `-- --report DIR` turns the CSV
+//! files that `benches/run.sh` leaves in DIR into tables and a chart.
+//! See BENCHMARKS.md.
+
+#[cfg(target_os = "linux")]
+mod common;
+#[cfg(target_os = "linux")]
+mod evio_extra;
+#[cfg(target_os = "linux")]
+mod harness;
+#[cfg(target_os = "linux")]
+mod mio1;
+#[cfg(target_os = "linux")]
+mod polling_peer;
+#[cfg(target_os = "linux")]
+mod raw;
+#[cfg(target_os = "linux")]
+mod report;
+
+/// evio through the classic API.
+#[cfg(target_os = "linux")]
+mod evio_peer {
+    use evio as mio;
+    include!("classic_core.rs");
+    pub use crate::evio_extra::wake;
+}
+
+/// The classic implementation, mio 0.6.23, through the same source.
+#[cfg(target_os = "linux")]
+mod mio06_peer {
+    use mio06 as mio;
+    include!("classic_core.rs");
+    include!("classic_net.rs");
+}
+
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOC: harness::CountingAlloc = harness::CountingAlloc;
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("the benchmark suite runs on Linux only");
+}
+
+#[cfg(target_os = "linux")]
+fn main() {
+    linux::main()
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::io::Write;
+    use std::time::Duration;
+
+    use crate::harness::{self, Body, Config, Stats};
+    use crate::{evio_peer, mio06_peer, mio1, polling_peer, raw};
+
+    /// The peers, in the order of every table.
+    pub const PEERS: [&str; 5] = ["evio", "raw", "mio1", "mio06", "polling"];
+
+    /// One benchmark: a workload, its parameter, and how to label it.
+    pub struct Spec {
+        pub workload: &'static str,
+        pub param: u64,
+        pub label: &'static str,
+    }
+
+    pub const SPECS: &[Spec] = &[
+        Spec {
+            workload: "dispatch",
+            param: 1,
+            label: "dispatch, 1 ready source (ns/event)",
+        },
+        Spec {
+            workload: "dispatch",
+            param: 100,
+            label: "dispatch, 100 ready sources (ns/event)",
+        },
+        Spec {
+            workload: "dispatch",
+            param: 10_000,
+            label: "dispatch, 10,000 ready sources (ns/event)",
+        },
+        Spec {
+            workload: "empty_poll",
+            param: 0,
+            label: "empty poll, zero timeout (ns/poll)",
+        },
+        Spec {
+            workload: "pingpong",
+            param: 64,
+            label: "TCP ping-pong, 64 B (ns/round trip)",
+        },
+        Spec {
+            workload: "many",
+            param: 1000,
+            label: "1,000 connections echo (ns/message)",
+        },
+        Spec {
+            workload: "set_readiness",
+            param: 1,
+            label: "set_readiness -> poll, 1 thread (ns/event)",
+        },
+        Spec {
+            workload: "set_readiness",
+            param: 4,
+            label: "set_readiness -> poll, 4 setter threads (ns/event)",
+        },
+        Spec {
+            workload: "wake",
+            param: 1,
+            label: "wake -> poll (ns/wake)",
+        },
+        Spec {
+            workload: "churn",
+            param: 1,
+            label: "register + deregister (ns/pair)",
+        },
+        Spec {
+            workload: "timeout",
+            param: 50_000,
+            label: "timeout 50 us: overshoot (ns)",
+        },
+        Spec {
+            workload: "timeout",
+            param: 1_500_000,
+            label: "timeout 1.5 ms: overshoot (ns)",
+        },
+    ];
+
+    /// The benchmark body of `workload` for `peer`, if that peer has it.
+    pub fn body(workload: &str, peer: &str, param: u64) -> Option<Body> {
+        let n = param as usize;
+        Some(match (workload, peer) {
+            ("dispatch", "evio") => evio_peer::dispatch(n),
+            ("dispatch", "raw") => raw::dispatch(n),
+            ("dispatch", "mio1") => mio1::dispatch(n),
+            ("dispatch", "mio06") => mio06_peer::dispatch(n),
+            ("dispatch", "polling") => polling_peer::dispatch(n),
+            ("empty_poll", "evio") => evio_peer::dispatch(0),
+            ("empty_poll", "raw") => raw::dispatch(0),
+            ("empty_poll", "mio1") => mio1::dispatch(0),
+            ("empty_poll", "mio06") => mio06_peer::dispatch(0),
+            ("empty_poll", "polling") => polling_peer::dispatch(0),
+            ("pingpong", "raw") => raw::pingpong(),
+            ("pingpong", "mio1") => mio1::pingpong(),
+            ("pingpong", "mio06") => mio06_peer::pingpong(),
+            ("pingpong", "polling") => polling_peer::pingpong(),
+            ("many", "raw") => raw::many(n),
+            ("many", "mio1") => mio1::many(n),
+            ("many", "mio06") => mio06_peer::many(n),
+            ("many", "polling") => polling_peer::many(n),
+            ("set_readiness", "evio") => evio_peer::set_readiness(n),
+            ("set_readiness", "mio06") => mio06_peer::set_readiness(n),
+            ("wake", "evio") => evio_peer::wake(),
+            ("wake", "raw") => raw::wake(),
+            ("wake", "mio1") => mio1::wake(),
+            ("wake", "polling") => polling_peer::wake(),
+            ("churn", "evio") => evio_peer::churn(),
+            ("churn", "raw") => raw::churn(),
+            ("churn", "mio1") => mio1::churn(),
+            ("churn", "mio06") => mio06_peer::churn(),
+            ("churn", "polling") => polling_peer::churn(),
+            _ => return None,
+        })
+    }
+
+    /// Overshoots (ns) of `samples` empty polls with timeout `d`.
+    fn timeouts(peer: &str, d: Duration, samples: usize) -> Option<Vec<f64>> {
+        Some(match peer {
+            "evio" => evio_peer::timeout(d, samples),
+            "raw" => raw::timeout(d, samples),
+            "mio1" => mio1::timeout(d, samples),
+            "mio06" => mio06_peer::timeout(d, samples),
+            "polling" => polling_peer::timeout(d, samples),
+            _ => return None,
+        })
+    }
+
+    struct Args {
+        quick: bool,
+        filter: Vec<String>,
+        peers: Vec<String>,
+        csv: Option<String>,
+        callgrind: Option<Vec<String>>,
+        report: Option<String>,
+    }
+
+    fn args() -> Args {
+        let mut a = Args {
+            quick: false,
+            filter: Vec::new(),
+            peers: Vec::new(),
+            csv: None,
+            callgrind: None,
+            report: None,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            match arg.as_str() {
+                "--bench" => {} // passed by `cargo bench`
+                "--quick" => a.quick = true,
+                "--filter" => a.filter.push(it.next().expect("--filter WORD")),
+                "--peer" => a.peers.push(it.next().expect("--peer NAME")),
+                "--csv" => a.csv = Some(it.next().expect("--csv FILE")),
+                "--report" => a.report = Some(it.next().expect("--report DIR")),
+                "--callgrind" => {
+                    a.callgrind = Some((0..4).map(|_| it.next().expect("--callgrind WORKLOAD PEER PARAM ITERS")).collect())
+                }
+                other => a.filter.push(other.to_string()),
+            }
+        }
+        a
+    }
+
+    pub fn main() {
+        harness::raise_fd_limit();
+        let args = args();
+        if let Some(dir) = args.report {
+            crate::report::main(&dir);
+            return;
+        }
+        if let Some(cg) = args.callgrind {
+            callgrind(&cg);
+            return;
+        }
+        let cfg = if args.quick {
+            Config::quick()
+        } else {
+            Config::full()
+        };
+        let mut csv = args.csv.as_ref().map(|p| {
+            let mut f = std::fs::File::create(p).expect("cannot create the CSV file");
+            writeln!(f, "workload,param,peer,median_ns,min_ns,max_ns,allocs_per_op,ops").unwrap();
+            f
+        });
+        println!(
+            "{:<52} {:>8} {:>12} {:>12} {:>12} {:>10}",
+            "benchmark", "peer", "median ns", "min ns", "max ns", "allocs/op"
+        );
+        for spec in SPECS {
+            if !args.filter.is_empty() && !args.filter.iter().any(|f| spec.workload.contains(f.as_str())) {
+                continue;
+            }
+            for peer in PEERS {
+                if !args.peers.is_empty() && !args.peers.iter().any(|p| p == peer) {
+                    continue;
+                }
+                let stats = if spec.workload == "timeout" {
+                    let d = Duration::from_nanos(spec.param);
+                    let samples = if args.quick { 20 } else { 200 };
+                    match timeouts(peer, d, samples) {
+                        Some(mut v) => {
+                            v.sort_by(|a, b| a.total_cmp(b));
+                            Stats {
+                                median_ns: harness::median(&v),
+                                min_ns: v[0],
+                                // The 99th percentile, not the maximum.
+                                max_ns: harness::quantile(&v, 0.99),
+                                allocs_per_op: 0.0,
+                                ops: v.len() as u64,
+                            }
+                        }
+                        None => continue,
+                    }
+                } else {
+                    match body(spec.workload, peer, spec.param) {
+                        Some(mut b) => harness::run(&cfg, &mut b),
+                        None => continue,
+                    }
+                };
+                println!(
+                    "{:<52} {:>8} {:>12.1} {:>12.1} {:>12.1} {:>10.3}",
+                    spec.label, peer, stats.median_ns, stats.min_ns, stats.max_ns, stats.allocs_per_op
+                );
+                if let Some(f) = csv.as_mut() {
+                    writeln!(
+                        f,
+                        "{},{},{},{:.2},{:.2},{:.2},{:.4},{}",
+                        spec.workload,
+                        spec.param,
+                        peer,
+                        stats.median_ns,
+                        stats.min_ns,
+                        stats.max_ns,
+                        stats.allocs_per_op,
+                        stats.ops
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+
+    /// Fixed-count mode for callgrind: warms up, then runs ITERS iterations
+    /// and prints how many operations they made.
+    fn callgrind(a: &[String]) {
+        let (workload, peer) = (a[0].as_str(), a[1].as_str());
+        let param: u64 = a[2].parse().expect("PARAM is a number");
+        let iters: u64 = a[3].parse().expect("ITERS is a number");
+        let mut b = body(workload, peer, param)
+            .unwrap_or_else(|| panic!("no workload {workload} for {peer}"));
+        // Warm-up outside the counted runs: first-call costs (symbol
+        // binding, lazy set-up) are not part of an operation.
+        b(64);
+        let ops = b(iters);
+        println!("ops {ops}");
+    }
+}

@@ -1,0 +1,171 @@
+//! The same workloads on `polling` 3.x (level-triggered mode where it helps).
+
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::num::NonZeroUsize;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, PollMode, Poller};
+
+use crate::common::{one_eventfd, ready_eventfds, tcp_pair, Clients, MSG};
+use crate::harness::{measured, Body};
+
+fn events() -> Events {
+    Events::with_capacity(NonZeroUsize::new(1024).unwrap())
+}
+
+fn add_level(poller: &Poller, fd: &impl AsRawFd, key: usize) {
+    // SAFETY: the source stays open while the poller uses it: both live in
+    // one benchmark body and are closed together when it is dropped (the
+    // kernel forgets a closed descriptor's registration by itself).
+    unsafe { poller.add_with_mode(fd.as_raw_fd(), Event::readable(key), PollMode::Level) }
+        .unwrap();
+}
+
+/// Workload 1: `n` level-triggered sources, all ready (`n == 0`: an empty poll).
+pub fn dispatch(n: usize) -> Body {
+    let fds = ready_eventfds(n);
+    let poller = Poller::new().unwrap();
+    for (i, fd) in fds.iter().enumerate() {
+        add_level(&poller, fd, i);
+    }
+    let mut events = events();
+    Box::new(move |iters| {
+        let _keep = &fds;
+        measured(|| {
+            let (mut total, mut acc) = (0u64, 0usize);
+            for _ in 0..iters {
+                events.clear();
+                let k = poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
+                for ev in events.iter() {
+                    if ev.readable {
+                        acc = acc.wrapping_add(ev.key);
+                    }
+                }
+                total += k as u64;
+            }
+            black_box(acc);
+            if n == 0 {
+                iters
+            } else {
+                total
+            }
+        })
+    })
+}
+
+/// Workload 2: one 64-byte round trip over loopback TCP per operation.
+pub fn pingpong() -> Body {
+    let (c, s) = tcp_pair();
+    let poller = Poller::new().unwrap();
+    add_level(&poller, &s, 0);
+    add_level(&poller, &c, 1);
+    let mut events = events();
+    let (mut c, mut s): (TcpStream, TcpStream) = (c, s);
+    Box::new(move |iters| {
+        let msg = [1u8; MSG];
+        let mut buf = [0u8; MSG];
+        measured(|| {
+            for _ in 0..iters {
+                let _ = c.write(&msg);
+                let mut got = 0;
+                while got < MSG {
+                    events.clear();
+                    poller.wait(&mut events, None).unwrap();
+                    for ev in events.iter() {
+                        if ev.key == 0 {
+                            if let Ok(r) = s.read(&mut buf) {
+                                let _ = s.write(&buf[..r]);
+                            }
+                        } else if let Ok(r) = c.read(&mut buf[..MSG - got]) {
+                            got += r;
+                        }
+                    }
+                }
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 3: an echo server for `conns` connections.
+pub fn many(conns: usize) -> Body {
+    let (clients, mut socks) = Clients::start(conns);
+    let poller = Poller::new().unwrap();
+    for (i, s) in socks.iter().enumerate() {
+        add_level(&poller, s, i);
+    }
+    let mut events = events();
+    let mut buf = vec![0u8; 4096];
+    Box::new(move |iters| {
+        let _keep = &clients;
+        measured(|| {
+            let target = iters * MSG as u64;
+            let mut bytes = 0;
+            while bytes < target {
+                events.clear();
+                poller.wait(&mut events, None).unwrap();
+                for ev in events.iter() {
+                    let s = &mut socks[ev.key];
+                    if let Ok(r) = s.read(&mut buf) {
+                        let _ = s.write(&buf[..r]);
+                        bytes += r as u64;
+                    }
+                }
+            }
+            bytes / MSG as u64
+        })
+    })
+}
+
+/// Workload 4: `notify`, then the wait that it wakes (which reports no
+/// event: one operation per wake).
+pub fn wake() -> Body {
+    let poller = Poller::new().unwrap();
+    let mut events = events();
+    Box::new(move |iters| {
+        measured(|| {
+            for _ in 0..iters {
+                poller.notify().unwrap();
+                events.clear();
+                poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 5: register and deregister one descriptor.
+pub fn churn() -> Body {
+    let fd = one_eventfd();
+    let poller = Poller::new().unwrap();
+    Box::new(move |iters| {
+        measured(|| {
+            for i in 0..iters {
+                // SAFETY: the descriptor is deleted right after, while open.
+                unsafe { poller.add(fd.as_raw_fd(), Event::readable(i as usize)) }.unwrap();
+                // SAFETY: `fd` is open for the length of the call.
+                let b = unsafe { BorrowedFd::borrow_raw(fd.as_raw_fd()) };
+                poller.delete(b).unwrap();
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 6: how far past `d` an empty wait returns (a timerfd gives it
+/// sub-millisecond timeouts).
+pub fn timeout(d: Duration, samples: usize) -> Vec<f64> {
+    let poller = Poller::new().unwrap();
+    let mut events = events();
+    (0..samples)
+        .map(|_| {
+            events.clear();
+            let t = Instant::now();
+            poller.wait(&mut events, Some(d)).unwrap();
+            t.elapsed().as_nanos() as f64 - d.as_nanos() as f64
+        })
+        .collect()
+}

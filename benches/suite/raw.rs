@@ -1,0 +1,206 @@
+//! The floor: the same workloads on a raw `libc` epoll loop, with no
+//! library between the program and the kernel.
+
+use std::hint::black_box;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::common::{add, ready_eventfds, tcp_pair, Clients, MSG};
+use crate::harness::{check, measured, Body};
+
+const CAP: usize = 1024;
+
+fn epoll() -> OwnedFd {
+    // SAFETY: plain system call; the result is checked.
+    let ep = check(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }, "epoll");
+    // SAFETY: `ep` is a new descriptor that nothing else owns.
+    unsafe { OwnedFd::from_raw_fd(ep) }
+}
+
+fn records() -> Vec<libc::epoll_event> {
+    vec![libc::epoll_event { events: 0, u64: 0 }; CAP]
+}
+
+#[inline(always)]
+fn wait(ep: RawFd, evs: &mut [libc::epoll_event], timeout_ms: i32) -> usize {
+    // SAFETY: `evs` holds `evs.len()` writable records.
+    let n = unsafe { libc::epoll_wait(ep, evs.as_mut_ptr(), evs.len() as i32, timeout_ms) };
+    n.max(0) as usize
+}
+
+/// Workload 1: `n` level-triggered sources, all ready (`n == 0`: an empty poll).
+pub fn dispatch(n: usize) -> Body {
+    let fds = ready_eventfds(n);
+    let ep = epoll();
+    for (i, fd) in fds.iter().enumerate() {
+        add(ep.as_raw_fd(), fd.as_raw_fd(), i as u64);
+    }
+    let mut evs = records();
+    Box::new(move |iters| {
+        let _keep = &fds;
+        let ep = ep.as_raw_fd();
+        measured(|| {
+            let (mut total, mut acc) = (0u64, 0u64);
+            for _ in 0..iters {
+                let k = wait(ep, &mut evs, 0);
+                for e in &evs[..k] {
+                    if e.events & libc::EPOLLIN as u32 != 0 {
+                        acc = acc.wrapping_add(e.u64);
+                    }
+                }
+                total += k as u64;
+            }
+            black_box(acc);
+            if n == 0 {
+                iters
+            } else {
+                total
+            }
+        })
+    })
+}
+
+/// Workload 2: one 64-byte round trip over loopback TCP per operation.
+pub fn pingpong() -> Body {
+    let (c, s) = tcp_pair();
+    let ep = epoll();
+    add(ep.as_raw_fd(), s.as_raw_fd(), 0);
+    add(ep.as_raw_fd(), c.as_raw_fd(), 1);
+    let mut evs = records();
+    Box::new(move |iters| {
+        let (ep, c, s) = (ep.as_raw_fd(), c.as_raw_fd(), s.as_raw_fd());
+        let msg = [1u8; MSG];
+        let mut buf = [0u8; MSG];
+        measured(|| {
+            for _ in 0..iters {
+                // SAFETY: `msg` is MSG readable bytes.
+                unsafe { libc::write(c, msg.as_ptr().cast(), MSG) };
+                let mut got = 0;
+                while got < MSG {
+                    let k = wait(ep, &mut evs, -1);
+                    for e in &evs[..k] {
+                        if e.u64 == 0 {
+                            // SAFETY: `buf` is MSG writable bytes.
+                            let r = unsafe { libc::read(s, buf.as_mut_ptr().cast(), MSG) };
+                            if r > 0 {
+                                // SAFETY: the first `r` bytes of `buf` were just read.
+                                unsafe { libc::write(s, buf.as_ptr().cast(), r as usize) };
+                            }
+                        } else {
+                            // SAFETY: `buf` has MSG - got writable bytes.
+                            let r = unsafe { libc::read(c, buf.as_mut_ptr().cast(), MSG - got) };
+                            if r > 0 {
+                                got += r as usize;
+                            }
+                        }
+                    }
+                }
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 3: an echo server for `conns` connections; one operation is one
+/// 64-byte message echoed.
+pub fn many(conns: usize) -> Body {
+    let (clients, servers) = Clients::start(conns);
+    let ep = epoll();
+    for (i, s) in servers.iter().enumerate() {
+        add(ep.as_raw_fd(), s.as_raw_fd(), i as u64);
+    }
+    let fds: Vec<RawFd> = servers.iter().map(|s| s.as_raw_fd()).collect();
+    let mut evs = records();
+    let mut buf = vec![0u8; 4096];
+    Box::new(move |iters| {
+        let _keep = (&clients, &servers);
+        let ep = ep.as_raw_fd();
+        measured(|| {
+            let target = iters * MSG as u64;
+            let mut bytes = 0;
+            while bytes < target {
+                let k = wait(ep, &mut evs, -1);
+                for e in &evs[..k] {
+                    let fd = fds[e.u64 as usize];
+                    // SAFETY: `buf` is 4096 writable bytes.
+                    let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                    if r > 0 {
+                        // SAFETY: the first `r` bytes of `buf` were just read.
+                        unsafe { libc::write(fd, buf.as_ptr().cast(), r as usize) };
+                        bytes += r as u64;
+                    }
+                }
+            }
+            bytes / MSG as u64
+        })
+    })
+}
+
+/// Workload 4: an eventfd write, then the poll that delivers its event.
+pub fn wake() -> Body {
+    let efd = ready_eventfds(1).pop().unwrap();
+    // Start from 0: the eventfd above starts at 1, which is harmless.
+    let ep = epoll();
+    let mut ev = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+        u64: 7,
+    };
+    // SAFETY: `ev` is a valid record.
+    check(
+        unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, efd.as_raw_fd(), &mut ev) },
+        "epoll_ctl",
+    );
+    let mut evs = records();
+    wait(ep.as_raw_fd(), &mut evs, 0); // the initial edge
+    Box::new(move |iters| {
+        let (ep, efd) = (ep.as_raw_fd(), efd.as_raw_fd());
+        measured(|| {
+            let mut total = 0;
+            for _ in 0..iters {
+                let one = 1u64;
+                // SAFETY: `one` is 8 readable bytes.
+                unsafe { libc::write(efd, (&one as *const u64).cast(), 8) };
+                total += wait(ep, &mut evs, 0) as u64;
+            }
+            total
+        })
+    })
+}
+
+/// Workload 5: register and deregister one descriptor.
+pub fn churn() -> Body {
+    let fd = ready_eventfds(1).pop().unwrap();
+    let ep = epoll();
+    Box::new(move |iters| {
+        let (ep, fd) = (ep.as_raw_fd(), fd.as_raw_fd());
+        measured(|| {
+            for i in 0..iters {
+                let mut ev = libc::epoll_event {
+                    events: libc::EPOLLIN as u32,
+                    u64: i,
+                };
+                // SAFETY: `ev` is a valid record; the descriptors are open.
+                unsafe {
+                    libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev);
+                    libc::epoll_ctl(ep, libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut());
+                }
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 6: how far past `d` an empty poll returns (`epoll_wait` counts
+/// whole milliseconds: `d` is rounded up).
+pub fn timeout(d: Duration, samples: usize) -> Vec<f64> {
+    let ep = epoll();
+    let mut evs = records();
+    let ms = d.as_nanos().div_ceil(1_000_000) as i32;
+    (0..samples)
+        .map(|_| {
+            let t = Instant::now();
+            wait(ep.as_raw_fd(), &mut evs, ms);
+            t.elapsed().as_nanos() as f64 - d.as_nanos() as f64
+        })
+        .collect()
+}
