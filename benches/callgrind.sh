@@ -8,6 +8,7 @@
 # subtracted, and the difference is divided by the operations made.
 #
 # Usage: benches/callgrind.sh [OUT.csv]   (default: target/bench-results/callgrind.csv)
+# ONLY="dispatch wake" and PEERS="evio raw" narrow the run.
 # Needs valgrind (apt-get install -y valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,9 @@ printf '%-14s %7s %-8s %14s\n' workload param peer "instr/op"
 # workload param iterations peers...
 while read -r workload param iters peers; do
   [ -n "$workload" ] || continue
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $workload "* ]]; then continue; fi
   for peer in $peers; do
+    if [ -n "${PEERS:-}" ] && [[ " $PEERS " != *" $peer "* ]]; then continue; fi
     read -r ir1 ops1 < <(count "$workload" "$peer" "$param" "$iters")
     read -r ir0 ops0 < <(count "$workload" "$peer" "$param" 0)
     per=$(awk -v a="$ir1" -v b="$ir0" -v c="$ops1" -v d="$ops0" \

@@ -29,6 +29,7 @@ mod report;
 mod evio_peer {
     use evio as mio;
     include!("classic_core.rs");
+    include!("classic_net.rs");
     pub use crate::evio_extra::wake;
 }
 
@@ -149,10 +150,12 @@ mod linux {
             ("empty_poll", "mio1") => mio1::dispatch(0),
             ("empty_poll", "mio06") => mio06_peer::dispatch(0),
             ("empty_poll", "polling") => polling_peer::dispatch(0),
+            ("pingpong", "evio") => evio_peer::pingpong(),
             ("pingpong", "raw") => raw::pingpong(),
             ("pingpong", "mio1") => mio1::pingpong(),
             ("pingpong", "mio06") => mio06_peer::pingpong(),
             ("pingpong", "polling") => polling_peer::pingpong(),
+            ("many", "evio") => evio_peer::many(n),
             ("many", "raw") => raw::many(n),
             ("many", "mio1") => mio1::many(n),
             ("many", "mio06") => mio06_peer::many(n),
@@ -212,7 +215,11 @@ mod linux {
                 "--csv" => a.csv = Some(it.next().expect("--csv FILE")),
                 "--report" => a.report = Some(it.next().expect("--report DIR")),
                 "--callgrind" => {
-                    a.callgrind = Some((0..4).map(|_| it.next().expect("--callgrind WORKLOAD PEER PARAM ITERS")).collect())
+                    a.callgrind = Some(
+                        (0..4)
+                            .map(|_| it.next().expect("--callgrind WORKLOAD PEER PARAM ITERS"))
+                            .collect(),
+                    )
                 }
                 other => a.filter.push(other.to_string()),
             }
@@ -238,7 +245,11 @@ mod linux {
         };
         let mut csv = args.csv.as_ref().map(|p| {
             let mut f = std::fs::File::create(p).expect("cannot create the CSV file");
-            writeln!(f, "workload,param,peer,median_ns,min_ns,max_ns,allocs_per_op,ops").unwrap();
+            writeln!(
+                f,
+                "workload,param,peer,median_ns,min_ns,max_ns,allocs_per_op,ops"
+            )
+            .unwrap();
             f
         });
         println!(
@@ -246,7 +257,12 @@ mod linux {
             "benchmark", "peer", "median ns", "min ns", "max ns", "allocs/op"
         );
         for spec in SPECS {
-            if !args.filter.is_empty() && !args.filter.iter().any(|f| spec.workload.contains(f.as_str())) {
+            if !args.filter.is_empty()
+                && !args
+                    .filter
+                    .iter()
+                    .any(|f| spec.workload.contains(f.as_str()))
+            {
                 continue;
             }
             for peer in PEERS {
@@ -278,7 +294,12 @@ mod linux {
                 };
                 println!(
                     "{:<52} {:>8} {:>12.1} {:>12.1} {:>12.1} {:>10.3}",
-                    spec.label, peer, stats.median_ns, stats.min_ns, stats.max_ns, stats.allocs_per_op
+                    spec.label,
+                    peer,
+                    stats.median_ns,
+                    stats.min_ns,
+                    stats.max_ns,
+                    stats.allocs_per_op
                 );
                 if let Some(f) = csv.as_mut() {
                     writeln!(

@@ -20,8 +20,7 @@ fn add_level(poller: &Poller, fd: &impl AsRawFd, key: usize) {
     // SAFETY: the source stays open while the poller uses it: both live in
     // one benchmark body and are closed together when it is dropped (the
     // kernel forgets a closed descriptor's registration by itself).
-    unsafe { poller.add_with_mode(fd.as_raw_fd(), Event::readable(key), PollMode::Level) }
-        .unwrap();
+    unsafe { poller.add_with_mode(fd.as_raw_fd(), Event::readable(key), PollMode::Level) }.unwrap();
 }
 
 /// Workload 1: `n` level-triggered sources, all ready (`n == 0`: an empty poll).

@@ -147,7 +147,14 @@ pub fn wake() -> Body {
     };
     // SAFETY: `ev` is a valid record.
     check(
-        unsafe { libc::epoll_ctl(ep.as_raw_fd(), libc::EPOLL_CTL_ADD, efd.as_raw_fd(), &mut ev) },
+        unsafe {
+            libc::epoll_ctl(
+                ep.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                efd.as_raw_fd(),
+                &mut ev,
+            )
+        },
         "epoll_ctl",
     );
     let mut evs = records();

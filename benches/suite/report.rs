@@ -1,1 +1,3 @@
-pub fn main(_dir: &str) { eprintln!("todo"); }
+pub fn main(_dir: &str) {
+    eprintln!("todo");
+}
