@@ -122,14 +122,36 @@ impl Poll {
     /// `timeout` of `None` waits until an event arrives; `Some(d)` waits at
     /// most `d`, rounded up to the system's precision (never cut short),
     /// and `Some(Duration::ZERO)` only looks. A signal that interrupts the
-    /// wait restarts it with the time that is left; see
+    /// wait restarts it, so that the call never returns before the timeout
+    /// without an event; it may then last longer than `timeout` (to keep
+    /// the clock out of the common path, time is counted only from the
+    /// first signal on). See
     /// [`poll_interruptible`](Poll::poll_interruptible) to be told instead.
     ///
     /// # Errors
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) if `events` has a
     /// capacity of 0; the operating system's error otherwise.
+    #[inline]
     pub fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        // The common case, small enough to inline into the caller's event
+        // loop: no user-space readiness queue, and one wait that succeeds.
+        // Everything else (a signal, an error, user-space readiness, a
+        // buffer of capacity 0) takes the general path, which repeats the
+        // wait when it has to.
+        if self.queue.get().is_none()
+            && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
+        {
+            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
+                return Ok(events.len());
+            }
+        }
+        self.poll_general(events, timeout)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn poll_general(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         self.poll_inner(events, timeout, false)
     }
 

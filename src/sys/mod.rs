@@ -14,6 +14,14 @@
 //!
 //! This is the one place where the backend is chosen.
 
+/// True where the selector's `select` itself fails on an `Events` of
+/// capacity 0 (epoll: the kernel answers `EINVAL`), so that `Poll::poll`
+/// need not look first; its general path then gives the documented error.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = true;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]

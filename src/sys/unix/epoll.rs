@@ -5,16 +5,23 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use rustix::buffer::spare_capacity;
 use rustix::event::{epoll, eventfd, EventfdFlags, Timespec};
 
 use super::cvt;
 use crate::ready::{ERROR, HUP, PRIORITY, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
-/// Marks a record that evio wrote itself (user-space readiness): the kernel
-/// never reports `EPOLLET` in an event, so the bit is free in returned records.
-const USER: u32 = epoll::EventFlags::ET.bits();
+/// Where a record that evio writes itself (user-space readiness) keeps its
+/// readiness: shifted into bits 5 to 12 of the flags word. In a returned
+/// record the kernel sets only what evio asks for (`EPOLLIN`, `EPOLLPRI`,
+/// `EPOLLOUT`, `EPOLLRDHUP`) and `EPOLLERR`/`EPOLLHUP`: never `EPOLLNVAL`,
+/// `EPOLLRDNORM`, `EPOLLRDBAND`, `EPOLLWRNORM`, `EPOLLWRBAND`, `EPOLLMSG` or
+/// bits 11 and 12; and a user-space record sets none of the kernel's bits.
+/// So one conversion, with no branch, serves both kinds of record, and
+/// "readable" stays a test of the low byte (`EPOLLIN | EPOLLPRI | 1 << 5`).
+const USER_SHIFT: u32 = 5;
+/// The readiness bits a user-space record carries: every named one.
+const USER_BITS: usize = 0xff;
 
 /// Whole seconds that fit, as milliseconds, in `epoll_wait`'s C int.
 const MAX_SECS: u64 = 2_000_000;
@@ -35,56 +42,78 @@ impl Selector {
     }
 
     /// Waits for events, at most `timeout` (rounded up, never down).
+    ///
+    /// Inlined into `Poll::poll`: with no timeout, a zero one or whole
+    /// milliseconds (what an event loop passes nearly always, often as a
+    /// constant) it is one `epoll_pwait` and little else.
+    #[inline]
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        events.buf.clear();
+        let ts;
         let ts = match timeout {
             None => None,
-            Some(to) => {
-                // `epoll_wait` counts whole milliseconds (rustix rounds up).
-                // A timeout with a finer part, or too long for a C int of
-                // milliseconds, goes to `epoll_pwait2`, which takes a
-                // timespec, where the kernel has it.
-                let whole_ms = to.subsec_nanos() % 1_000_000 == 0 && to.as_secs() < MAX_SECS;
-                if !whole_ms && !NO_PWAIT2.load(Ordering::Relaxed) {
-                    match self.pwait2(events, to) {
-                        Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-                            NO_PWAIT2.store(true, Ordering::Relaxed)
-                        }
-                        res => return res,
-                    }
+            // `epoll_wait` counts whole milliseconds (rustix rounds up).
+            Some(to) if to.subsec_nanos() % 1_000_000 == 0 && to.as_secs() < MAX_SECS => {
+                ts = Timespec {
+                    tv_sec: to.as_secs() as i64,
+                    tv_nsec: to.subsec_nanos().into(),
+                };
+                Some(&ts)
+            }
+            Some(to) => return self.select_precise(events, to),
+        };
+        match epoll::wait(&self.ep, &mut events.buf[..], ts) {
+            Ok(n) => {
+                events.len = n;
+                Ok(())
+            }
+            Err(e) => {
+                events.len = 0;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// A timeout with a finer part than milliseconds, or too long for a C
+    /// int of milliseconds, goes to `epoll_pwait2`, which takes a timespec,
+    /// where the kernel has it.
+    #[cold]
+    #[inline(never)]
+    fn select_precise(&self, events: &mut Events, to: Duration) -> io::Result<()> {
+        if !NO_PWAIT2.load(Ordering::Relaxed) {
+            match self.pwait2(events, to) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                    NO_PWAIT2.store(true, Ordering::Relaxed)
                 }
-                Some(if to.as_secs() < MAX_SECS {
-                    Timespec {
-                        tv_sec: to.as_secs() as i64,
-                        tv_nsec: to.subsec_nanos().into(),
-                    }
-                } else {
-                    // An old kernel and a wait of weeks: as long as one call can.
-                    Timespec {
-                        tv_sec: MAX_SECS as i64,
-                        tv_nsec: 0,
-                    }
-                })
+                res => return res,
+            }
+        }
+        let ts = if to.as_secs() < MAX_SECS {
+            Timespec {
+                tv_sec: to.as_secs() as i64,
+                tv_nsec: to.subsec_nanos().into(),
+            }
+        } else {
+            // An old kernel and a wait of weeks: as long as one call can.
+            Timespec {
+                tv_sec: MAX_SECS as i64,
+                tv_nsec: 0,
             }
         };
-        cvt(epoll::wait(
-            &self.ep,
-            spare_capacity(&mut events.buf),
-            ts.as_ref(),
-        ))?;
+        events.len = 0;
+        events.len = cvt(epoll::wait(&self.ep, &mut events.buf[..], Some(&ts)))?;
         Ok(())
     }
 
-    #[cold]
     fn pwait2(&self, events: &mut Events, to: Duration) -> io::Result<()> {
-        let spare = events.buf.spare_capacity_mut();
-        let (ptr, len) = (spare.as_mut_ptr(), spare.len());
+        events.len = 0;
+        let (ptr, len) = (events.buf.as_mut_ptr(), events.buf.len());
         let ts = libc::timespec {
             tv_sec: libc::time_t::try_from(to.as_secs()).unwrap_or(libc::time_t::MAX),
             tv_nsec: to.subsec_nanos() as _,
         };
         // SAFETY: `ptr` points to `len` writable, properly aligned
-        // `epoll_event` records (rustix's `Event` has the kernel's layout);
+        // `epoll_event` records (rustix's `Event` has the kernel's layout,
+        // and any bytes are a valid `Event`: two integers);
         // `ts` lives across the call; a null sigmask leaves it unchanged.
         let n = unsafe {
             libc::syscall(
@@ -100,8 +129,7 @@ impl Selector {
         if n < 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: the kernel initialized the first `n` (<= len) records.
-        unsafe { events.buf.set_len(n as usize) };
+        events.len = n as usize;
         Ok(())
     }
 
@@ -184,8 +212,10 @@ fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
 
 /// The kernel's event records, filled in place by `epoll_wait`.
 pub(crate) struct Events {
-    buf: Vec<epoll::Event>,
-    cap: usize,
+    // Allocated once, at its full size; the first `len` records are the
+    // last poll's.
+    buf: Box<[epoll::Event]>,
+    len: usize,
 }
 
 // SAFETY: the records hold plain integers (evio only ever stores tokens in
@@ -197,52 +227,69 @@ unsafe impl Sync for Events {}
 
 impl Events {
     pub(crate) fn with_capacity(cap: usize) -> Events {
+        let empty = epoll::Event {
+            flags: epoll::EventFlags::empty(),
+            data: epoll::EventData::new_u64(0),
+        };
         Events {
-            buf: Vec::with_capacity(cap),
-            cap,
+            buf: vec![empty; cap].into_boxed_slice(),
+            len: 0,
         }
     }
 
     #[inline]
     pub(crate) fn capacity(&self) -> usize {
-        self.cap
-    }
-
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
 
     #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
     pub(crate) fn get(&self, idx: usize) -> Option<&epoll::Event> {
-        self.buf.get(idx)
+        if idx < self.len {
+            // SAFETY: `len` never exceeds the buffer's length: the kernel
+            // reports at most that many records, and `push_user` stops there.
+            Some(unsafe { self.buf.get_unchecked(idx) })
+        } else {
+            None
+        }
     }
 
     #[inline]
     pub(crate) fn clear(&mut self) {
-        self.buf.clear();
+        self.len = 0;
     }
 
     /// Appends a user-space readiness event; false when the buffer is full.
     #[inline]
     pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
-        if self.buf.len() >= self.cap {
+        let Some(slot) = self.buf.get_mut(self.len) else {
             return false;
-        }
-        // Never reallocates: len < cap <= the capacity allocated at creation.
-        self.buf.push(epoll::Event {
-            flags: epoll::EventFlags::from_bits_retain(USER | ready.as_usize() as u32),
+        };
+        *slot = epoll::Event {
+            flags: epoll::EventFlags::from_bits_retain(
+                ((ready.as_usize() & USER_BITS) as u32) << USER_SHIFT,
+            ),
             data: epoll::EventData::new_u64(token.0 as u64),
-        });
+        };
+        self.len += 1;
         true
     }
 
     /// Removes the records carrying `token` (evio's internal wake-ups).
     pub(crate) fn remove_token(&mut self, token: Token) {
-        self.buf.retain(|e| {
-            let data = e.data;
-            data.u64() != token.0 as u64
-        });
+        let mut kept = 0;
+        for i in 0..self.len {
+            let data = self.buf[i].data;
+            if data.u64() != token.0 as u64 {
+                self.buf[kept] = self.buf[i];
+                kept += 1;
+            }
+        }
+        self.len = kept;
     }
 }
 
@@ -257,16 +304,15 @@ pub(crate) mod event {
         let (flags, data) = (e.flags, e.data);
         let bits = flags.bits();
         let token = Token(data.u64() as usize);
-        if bits & USER != 0 {
-            return Event::new(Ready::from_usize((bits & !USER) as usize), token);
-        }
         const IN: u32 = epoll::EventFlags::IN.bits();
         const OUT: u32 = epoll::EventFlags::OUT.bits();
         const PRI: u32 = epoll::EventFlags::PRI.bits();
         const ERR: u32 = epoll::EventFlags::ERR.bits();
         const HUP_: u32 = epoll::EventFlags::HUP.bits();
         const RDHUP: u32 = epoll::EventFlags::RDHUP.bits();
-        let mut kind = 0;
+        // A user-space record's readiness (0 for the kernel's records).
+        let user = (bits >> USER_SHIFT) as usize & USER_BITS;
+        let mut kind = user;
         if bits & (IN | PRI) != 0 {
             kind |= READABLE;
         }
@@ -282,8 +328,10 @@ pub(crate) mod event {
         if bits & (HUP_ | RDHUP) != 0 {
             kind |= HUP;
         }
-        let read_closed = bits & HUP_ != 0 || (bits & IN != 0 && bits & RDHUP != 0);
-        let write_closed = bits & HUP_ != 0 || bits & ERR != 0;
+        // A user-space hang-up closes both halves, as `Event::new` says.
+        let user_hup = user & HUP != 0;
+        let read_closed = bits & HUP_ != 0 || (bits & IN != 0 && bits & RDHUP != 0) || user_hup;
+        let write_closed = bits & HUP_ != 0 || bits & ERR != 0 || user_hup;
         Event::with_closed(Ready::from_usize(kind), token, read_closed, write_closed)
     }
 }
@@ -326,6 +374,7 @@ impl AsFd for Waker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Event;
 
     #[test]
     fn flag_mapping() {
@@ -351,5 +400,36 @@ mod tests {
         assert_eq!((e.readiness(), e.token()), (r, Token(3)));
         ev.remove_token(Token(3));
         assert_eq!(ev.len(), 1);
+        assert_eq!(event::to_event(ev.get(0).unwrap()).token(), Token(4));
+        assert!(ev.get(1).is_none());
+    }
+
+    #[test]
+    fn user_records_keep_every_named_bit() {
+        for bits in 1..=USER_BITS {
+            let mut ev = Events::with_capacity(1);
+            let r = Ready::from_usize(bits);
+            assert!(ev.push_user(Token(bits), r));
+            let e = event::to_event(ev.get(0).unwrap());
+            assert_eq!(e.readiness(), r, "bits {bits:#x}");
+            assert_eq!(e, Event::new(r, Token(bits)));
+            // A user-space hang-up closes both halves, as `Event::new` says.
+            let hup = r.is_hup();
+            assert_eq!((e.is_read_closed(), e.is_write_closed()), (hup, hup));
+        }
+    }
+
+    #[test]
+    fn kernel_records_never_look_like_user_ones() {
+        use epoll::EventFlags as F;
+        // Every flag the kernel can report for what evio asks.
+        let kernel = F::IN | F::OUT | F::PRI | F::RDHUP | F::ERR | F::HUP;
+        assert_eq!(kernel.bits() & ((USER_BITS as u32) << USER_SHIFT), 0);
+        let rec = epoll::Event {
+            flags: F::OUT,
+            data: epoll::EventData::new_u64(9),
+        };
+        let e = event::to_event(&rec);
+        assert_eq!((e.readiness(), e.token()), (Ready::writable(), Token(9)));
     }
 }
