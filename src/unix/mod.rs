@@ -1,8 +1,111 @@
-//! Unix-only extensions: [`EventedFd`] for any file descriptor, and
-//! [`UnixReady`] for the readiness kinds only Unix systems report.
+//! Unix-only extensions: [`EventedFd`] for any file descriptor,
+//! [`UnixReady`] for the readiness kinds only Unix systems report,
+//! Unix-domain sockets ([`UnixStream`], [`UnixListener`], [`UnixDatagram`])
+//! and [`pipe()`].
+//!
+//! Every socket and pipe here is non-blocking and close-on-exec from the
+//! moment it exists, and none raises `SIGPIPE` when the peer has gone,
+//! except the pipe's [`Sender`](pipe::Sender) (see [`pipe()`]).
+//!
+//! On Linux and Android, sockets can also live in the abstract namespace,
+//! which has no file: build the address with std's
+//! `SocketAddrExt::from_abstract_name` and use [`UnixListener::bind_addr`],
+//! [`UnixStream::connect_addr`] or [`UnixDatagram::bind_addr`].
 
+/// Implements the descriptor, io-safety and `Evented` traits for a type
+/// that is an `IoSource<$inner>` named `inner`.
+macro_rules! fd_traits {
+    ($ty:ty, $inner:ty) => {
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&*self.inner)
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(&*self.inner)
+            }
+        }
+
+        impl std::os::fd::IntoRawFd for $ty {
+            fn into_raw_fd(self) -> std::os::fd::RawFd {
+                std::os::fd::IntoRawFd::into_raw_fd(self.inner.into_inner())
+            }
+        }
+
+        /// The descriptor must be open, of the right kind, and
+        /// non-blocking; the new value owns it.
+        impl std::os::fd::FromRawFd for $ty {
+            unsafe fn from_raw_fd(fd: std::os::fd::RawFd) -> Self {
+                // SAFETY: the caller guarantees that `fd` is an open
+                // descriptor of this kind that it hands over.
+                let inner = unsafe { <$inner as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+                Self {
+                    inner: crate::io_source::IoSource::new(inner),
+                }
+            }
+        }
+
+        /// The descriptor must be of the right kind and non-blocking.
+        impl From<std::os::fd::OwnedFd> for $ty {
+            fn from(fd: std::os::fd::OwnedFd) -> Self {
+                Self {
+                    inner: crate::io_source::IoSource::new(<$inner>::from(fd)),
+                }
+            }
+        }
+
+        impl From<$ty> for std::os::fd::OwnedFd {
+            fn from(value: $ty) -> std::os::fd::OwnedFd {
+                value.inner.into_inner().into()
+            }
+        }
+
+        impl crate::event::Evented for $ty {
+            fn register(
+                &self,
+                poll: &crate::Poll,
+                token: crate::Token,
+                interest: crate::Ready,
+                opts: crate::PollOpt,
+            ) -> std::io::Result<()> {
+                self.inner.register(poll, token, interest, opts)
+            }
+
+            fn reregister(
+                &self,
+                poll: &crate::Poll,
+                token: crate::Token,
+                interest: crate::Ready,
+                opts: crate::PollOpt,
+            ) -> std::io::Result<()> {
+                self.inner.reregister(poll, token, interest, opts)
+            }
+
+            fn deregister(&self, poll: &crate::Poll) -> std::io::Result<()> {
+                self.inner.deregister(poll)
+            }
+        }
+
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&*self.inner, f)
+            }
+        }
+    };
+}
+
+mod datagram;
 mod evented_fd;
+mod listener;
+pub mod pipe;
 mod ready;
+mod stream;
 
+pub use self::datagram::UnixDatagram;
 pub use self::evented_fd::EventedFd;
+pub use self::listener::UnixListener;
+pub use self::pipe::pipe;
 pub use self::ready::UnixReady;
+pub use self::stream::UnixStream;

@@ -34,6 +34,8 @@ pub(crate) use self::kqueue::{event, Events, Selector, Waker};
 mod kqueue_logic;
 
 pub(crate) mod net;
+pub(crate) mod pipe;
+pub(crate) mod uds;
 
 /// Turns a rustix error into an `io::Error`: the one place this conversion is written.
 #[inline]

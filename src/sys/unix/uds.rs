@@ -1,0 +1,378 @@
+//! Unix-domain socket system calls: creation (non-blocking and close-on-exec
+//! from birth), addresses, sending without `SIGPIPE`, and `SCM_RIGHTS`.
+
+use std::ffi::OsStr;
+use std::io::{self, IoSlice, IoSliceMut};
+use std::mem::MaybeUninit;
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+use rustix::net::{
+    AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
+    SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
+
+use super::cvt;
+
+/// The most descriptors one message carries (Linux's `SCM_MAX_FD`).
+pub(crate) const MAX_FDS: usize = 253;
+
+/// Flags for every send: never raise `SIGPIPE` (Apple's systems lack
+/// `MSG_NOSIGNAL` and get `SO_NOSIGPIPE` on the socket instead).
+#[cfg(not(target_vendor = "apple"))]
+const SEND_FLAGS: SendFlags = SendFlags::NOSIGNAL;
+#[cfg(target_vendor = "apple")]
+const SEND_FLAGS: SendFlags = SendFlags::empty();
+
+/// Received descriptors are close-on-exec from birth where the OS can do it.
+#[cfg(not(target_vendor = "apple"))]
+const RECV_FLAGS: RecvFlags = RecvFlags::CMSG_CLOEXEC;
+#[cfg(target_vendor = "apple")]
+const RECV_FLAGS: RecvFlags = RecvFlags::empty();
+
+/// Non-blocking and close-on-exec in the creating call, where the OS has it.
+#[cfg(not(target_vendor = "apple"))]
+const NEW_FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
+#[cfg(target_vendor = "apple")]
+const NEW_FLAGS: SocketFlags = SocketFlags::empty();
+
+/// Sets what the creating call could not: nothing where the flags exist.
+#[cfg(not(target_vendor = "apple"))]
+#[inline]
+fn finish(fd: OwnedFd) -> io::Result<OwnedFd> {
+    Ok(fd)
+}
+
+/// Sets close-on-exec, non-blocking and `SO_NOSIGPIPE` right after creation.
+#[cfg(target_vendor = "apple")]
+fn finish(fd: OwnedFd) -> io::Result<OwnedFd> {
+    cvt(rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC))?;
+    cvt(rustix::io::ioctl_fionbio(&fd, true))?;
+    cvt(rustix::net::sockopt::set_socket_nosigpipe(&fd, true))?;
+    Ok(fd)
+}
+
+/// A new Unix-domain socket.
+pub(crate) fn socket(ty: SocketType) -> io::Result<OwnedFd> {
+    finish(cvt(rustix::net::socket_with(
+        AddressFamily::UNIX,
+        ty,
+        NEW_FLAGS,
+        None,
+    ))?)
+}
+
+/// A connected pair of Unix-domain sockets.
+pub(crate) fn pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
+    let (a, b) = cvt(rustix::net::socketpair(
+        AddressFamily::UNIX,
+        ty,
+        NEW_FLAGS,
+        None,
+    ))?;
+    Ok((finish(a)?, finish(b)?))
+}
+
+/// Accepts a connection and returns the peer's address.
+pub(crate) fn accept(listener: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
+    let (fd, addr) = cvt(rustix::net::acceptfrom_with(listener, NEW_FLAGS))?;
+    let fd = finish(fd)?;
+    let addr = match addr {
+        Some(any) => to_std(&cvt(SocketAddrUnix::try_from(any))?)?,
+        None => unnamed(),
+    };
+    Ok((fd, addr))
+}
+
+/// Binds `fd` to `addr`, then listens on it.
+pub(crate) fn bind_listen(fd: BorrowedFd<'_>, addr: &SocketAddrUnix) -> io::Result<()> {
+    cvt(rustix::net::bind(fd, addr))?;
+    // The kernel caps the backlog at its own maximum (`somaxconn`).
+    cvt(rustix::net::listen(fd, 1024))
+}
+
+/// Binds `fd` to `addr`.
+pub(crate) fn bind(fd: BorrowedFd<'_>, addr: &SocketAddrUnix) -> io::Result<()> {
+    cvt(rustix::net::bind(fd, addr))
+}
+
+/// Starts connecting `fd` to `addr`; a connection still in progress is
+/// not an error (a writable event tells when it is done).
+pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SocketAddrUnix) -> io::Result<()> {
+    match rustix::net::connect(fd, addr) {
+        Ok(()) | Err(rustix::io::Errno::INPROGRESS) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The length of `sun_path` on this OS.
+fn sun_path_len() -> usize {
+    // SAFETY: `sockaddr_un` is a plain C structure of integers and bytes,
+    // for which all zeroes is a valid value.
+    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_path.len()
+}
+
+/// The address of a socket file, checked like the OS would, but with
+/// errors that say what is wrong.
+pub(crate) fn path_addr(path: &Path) -> io::Result<SocketAddrUnix> {
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "empty path for a Unix socket",
+        ));
+    }
+    if bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "Unix socket path contains a NUL byte",
+        ));
+    }
+    // One byte stays free for the terminating NUL.
+    if bytes.len() >= sun_path_len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "Unix socket path is {} bytes long; it must be shorter than sun_path ({} bytes)",
+                bytes.len(),
+                sun_path_len()
+            ),
+        ));
+    }
+    cvt(SocketAddrUnix::new(path))
+}
+
+/// Converts std's address to the OS's: a path, or on Linux and Android an
+/// abstract name; an unnamed address cannot be bound or connected to.
+pub(crate) fn from_std(addr: &SocketAddr) -> io::Result<SocketAddrUnix> {
+    if let Some(path) = addr.as_pathname() {
+        return path_addr(path);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            return abstract_addr(name);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an unnamed Unix socket address cannot be bound or connected to",
+    ))
+}
+
+/// An address in the abstract namespace (Linux and Android).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn abstract_addr(name: &[u8]) -> io::Result<SocketAddrUnix> {
+    // The name follows a leading NUL byte in `sun_path`.
+    if name.len() >= sun_path_len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "abstract Unix socket name is {} bytes long; at most {} fit",
+                name.len(),
+                sun_path_len() - 1
+            ),
+        ));
+    }
+    cvt(SocketAddrUnix::new_abstract_name(name))
+}
+
+/// An unnamed address (std offers no direct constructor: an empty path
+/// gives an address of the bare family's length, which is unnamed).
+fn unnamed() -> SocketAddr {
+    SocketAddr::from_pathname("").expect("an empty path always fits sun_path")
+}
+
+/// Converts the OS's address to std's.
+fn to_std(addr: &SocketAddrUnix) -> io::Result<SocketAddr> {
+    if let Some(path) = addr.path_bytes() {
+        if !path.is_empty() {
+            return SocketAddr::from_pathname(Path::new(OsStr::from_bytes(path)));
+        }
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        if let Some(name) = addr.abstract_name() {
+            return SocketAddr::from_abstract_name(name);
+        }
+    }
+    Ok(unnamed())
+}
+
+/// `send` that never raises `SIGPIPE`.
+#[inline]
+pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    cvt(rustix::net::send(fd, buf, SEND_FLAGS))
+}
+
+/// Vectored `sendmsg` that never raises `SIGPIPE`.
+#[inline]
+pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    cvt(rustix::net::sendmsg(
+        fd,
+        bufs,
+        &mut SendAncillaryBuffer::default(),
+        SEND_FLAGS,
+    ))
+}
+
+/// `sendto` that never raises `SIGPIPE`.
+#[inline]
+pub(crate) fn send_to(fd: BorrowedFd<'_>, buf: &[u8], addr: &SocketAddrUnix) -> io::Result<usize> {
+    cvt(rustix::net::sendto(fd, buf, SEND_FLAGS, addr))
+}
+
+/// Room for the largest `SCM_RIGHTS` message, aligned for `cmsghdr`.
+#[repr(C, align(16))]
+struct ControlSpace([MaybeUninit<u8>; rustix::cmsg_space!(ScmRights(MAX_FDS))]);
+
+impl ControlSpace {
+    fn new() -> ControlSpace {
+        ControlSpace([MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))])
+    }
+}
+
+/// Sends `buf` with the descriptors `fds` attached.
+pub(crate) fn send_with_fds(
+    fd: BorrowedFd<'_>,
+    buf: &[u8],
+    fds: &[BorrowedFd<'_>],
+) -> io::Result<usize> {
+    if fds.len() > MAX_FDS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} file descriptors in one message; at most {MAX_FDS} fit",
+                fds.len()
+            ),
+        ));
+    }
+    if buf.is_empty() && !fds.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file descriptors must travel with at least one byte of data",
+        ));
+    }
+    let mut space = ControlSpace::new();
+    let mut control = SendAncillaryBuffer::new(&mut space.0);
+    if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "file descriptors do not fit in the control message",
+        ));
+    }
+    cvt(rustix::net::sendmsg(
+        fd,
+        &[IoSlice::new(buf)],
+        &mut control,
+        SEND_FLAGS,
+    ))
+}
+
+/// Receives into `buf`, appending the descriptors that came with the data
+/// to `fds` (close-on-exec); room for at most `max` descriptors.
+///
+/// A control message cut short for lack of room is an error, and the
+/// descriptors that did arrive are closed.
+pub(crate) fn recv_with_fds(
+    fd: BorrowedFd<'_>,
+    buf: &mut [u8],
+    fds: &mut Vec<OwnedFd>,
+    max: usize,
+) -> io::Result<usize> {
+    let mut space = ControlSpace::new();
+    let len = rustix::cmsg_space!(ScmRights(max.min(MAX_FDS)));
+    let mut control = RecvAncillaryBuffer::new(&mut space.0[..len]);
+    let msg = cvt(rustix::net::recvmsg(
+        fd,
+        &mut [IoSliceMut::new(buf)],
+        &mut control,
+        RECV_FLAGS,
+    ))?;
+    let start = fds.len();
+    #[cfg(target_vendor = "apple")]
+    let mut failed: Option<io::Error> = None;
+    for m in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(received) = m {
+            for f in received {
+                #[cfg(target_vendor = "apple")]
+                if let Err(e) = rustix::io::fcntl_setfd(&f, rustix::io::FdFlags::CLOEXEC) {
+                    failed.get_or_insert(io::Error::from(e));
+                }
+                fds.push(f);
+            }
+        }
+    }
+    if msg.flags.contains(ReturnFlags::CTRUNC) {
+        let got = fds.len() - start;
+        // Dropping the received descriptors closes them.
+        fds.truncate(start);
+        return Err(io::Error::new(
+            io::ErrorKind::Other,
+            format!(
+                "control message truncated: more file descriptors were sent than the {} \
+                 that fit; the {got} received were closed ({} data bytes were read)",
+                max.min(MAX_FDS),
+                msg.bytes
+            ),
+        ));
+    }
+    #[cfg(target_vendor = "apple")]
+    if let Some(e) = failed {
+        fds.truncate(start);
+        return Err(e);
+    }
+    Ok(msg.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    #[test]
+    fn empty_path_is_unnamed() {
+        assert!(unnamed().is_unnamed());
+    }
+
+    #[test]
+    fn path_checks() {
+        let long = "x".repeat(sun_path_len());
+        let e = path_addr(Path::new(&long)).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let e = path_addr(Path::new("")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let e = path_addr(Path::new("a\0b")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        let ok = "y".repeat(sun_path_len() - 1);
+        let addr = path_addr(Path::new(&ok)).unwrap();
+        assert_eq!(addr.path_bytes(), Some(ok.as_bytes()));
+        let std = to_std(&addr).unwrap();
+        assert_eq!(std.as_pathname(), Some(Path::new(&ok)));
+    }
+
+    #[test]
+    fn truncated_fds_are_an_error_and_closed() {
+        let (a, b) = pair(SocketType::STREAM).unwrap();
+        let (r, w) = crate::sys::pipe::new().unwrap();
+        let sent = [r.as_fd(), w.as_fd(), r.as_fd()];
+        assert_eq!(send_with_fds(a.as_fd(), b"x", &sent).unwrap(), 1);
+        let mut fds = Vec::new();
+        let mut buf = [0u8; 4];
+        let e = recv_with_fds(b.as_fd(), &mut buf, &mut fds, 1).unwrap_err();
+        assert!(e.to_string().contains("truncated"), "{e}");
+        assert!(fds.is_empty());
+        assert_eq!(buf[0], b'x');
+    }
+}
