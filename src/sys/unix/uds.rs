@@ -11,7 +11,8 @@ use std::path::Path;
 
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
-    SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+    SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrAny, SocketAddrUnix,
+    SocketFlags, SocketType,
 };
 
 use super::cvt;
@@ -79,11 +80,52 @@ pub(crate) fn pair(ty: SocketType) -> io::Result<(OwnedFd, OwnedFd)> {
 pub(crate) fn accept(listener: BorrowedFd<'_>) -> io::Result<(OwnedFd, SocketAddr)> {
     let (fd, addr) = cvt(rustix::net::acceptfrom_with(listener, NEW_FLAGS))?;
     let fd = finish(fd)?;
-    let addr = match addr {
-        Some(any) => to_std(&cvt(SocketAddrUnix::try_from(any))?)?,
+    let addr = match addr.as_ref().map(any_to_std) {
         None => unnamed(),
+        Some(Some(addr)) => addr,
+        // An address std cannot build from its parts (a path that fills
+        // `sun_path` with no room for a NUL): ask the OS again, through std.
+        Some(None) => {
+            let stream = std::os::unix::net::UnixStream::from(fd);
+            let addr = stream.peer_addr()?;
+            return Ok((stream.into(), addr));
+        }
     };
     Ok((fd, addr))
+}
+
+/// Converts an address the OS returned into std's: unnamed, a path, or on
+/// Linux and Android an abstract name.
+fn any_to_std(any: &SocketAddrAny) -> Option<SocketAddr> {
+    if any.address_family() != AddressFamily::UNIX {
+        return None;
+    }
+    let offset = sun_path_offset();
+    let len = any.addr_len() as usize;
+    if len <= offset {
+        return Some(unnamed());
+    }
+    // SAFETY: `SocketAddrAny` holds a `sockaddr_storage`, which is larger
+    // than and at least as aligned as `sockaddr_un`, and whose family is
+    // `AF_UNIX`, so it holds a `sockaddr_un`.
+    let sun = unsafe { &*any.as_ptr().cast::<libc::sockaddr_un>() };
+    let n = (len - offset).min(sun.sun_path.len());
+    // SAFETY: `c_char` and `u8` have the same size and alignment; the
+    // slice lies within `sun_path`.
+    let bytes = unsafe { std::slice::from_raw_parts(sun.sun_path.as_ptr().cast::<u8>(), n) };
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if bytes[0] == 0 {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        return SocketAddr::from_abstract_name(&bytes[1..]).ok();
+    }
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    if end == 0 {
+        return Some(unnamed());
+    }
+    SocketAddr::from_pathname(Path::new(OsStr::from_bytes(&bytes[..end]))).ok()
 }
 
 /// Binds `fd` to `addr`, then listens on it.
@@ -109,10 +151,19 @@ pub(crate) fn connect(fd: BorrowedFd<'_>, addr: &SocketAddrUnix) -> io::Result<(
 
 /// The length of `sun_path` on this OS.
 fn sun_path_len() -> usize {
+    empty_sockaddr_un().sun_path.len()
+}
+
+/// Where `sun_path` starts in `sockaddr_un` on this OS.
+fn sun_path_offset() -> usize {
+    let addr = empty_sockaddr_un();
+    addr.sun_path.as_ptr() as usize - std::ptr::addr_of!(addr) as usize
+}
+
+fn empty_sockaddr_un() -> libc::sockaddr_un {
     // SAFETY: `sockaddr_un` is a plain C structure of integers and bytes,
     // for which all zeroes is a valid value.
-    let addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    addr.sun_path.len()
+    unsafe { std::mem::zeroed() }
 }
 
 /// The address of a socket file, checked like the OS would, but with
@@ -188,26 +239,6 @@ pub(crate) fn abstract_addr(name: &[u8]) -> io::Result<SocketAddrUnix> {
 /// gives an address of the bare family's length, which is unnamed).
 fn unnamed() -> SocketAddr {
     SocketAddr::from_pathname("").expect("an empty path always fits sun_path")
-}
-
-/// Converts the OS's address to std's.
-fn to_std(addr: &SocketAddrUnix) -> io::Result<SocketAddr> {
-    if let Some(path) = addr.path_bytes() {
-        if !path.is_empty() {
-            return SocketAddr::from_pathname(Path::new(OsStr::from_bytes(path)));
-        }
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        #[cfg(target_os = "android")]
-        use std::os::android::net::SocketAddrExt;
-        #[cfg(target_os = "linux")]
-        use std::os::linux::net::SocketAddrExt;
-        if let Some(name) = addr.abstract_name() {
-            return SocketAddr::from_abstract_name(name);
-        }
-    }
-    Ok(unnamed())
 }
 
 /// `send` that never raises `SIGPIPE`.
@@ -318,15 +349,12 @@ pub(crate) fn recv_with_fds(
         let got = fds.len() - start;
         // Dropping the received descriptors closes them.
         fds.truncate(start);
-        return Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!(
+        return Err(io::Error::other(format!(
                 "control message truncated: more file descriptors were sent than the {} \
                  that fit; the {got} received were closed ({} data bytes were read)",
                 max.min(MAX_FDS),
                 msg.bytes
-            ),
-        ));
+        )));
     }
     #[cfg(target_vendor = "apple")]
     if let Some(e) = failed {
@@ -356,17 +384,34 @@ mod tests {
         let e = path_addr(Path::new("a\0b")).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
         let ok = "y".repeat(sun_path_len() - 1);
-        let addr = path_addr(Path::new(&ok)).unwrap();
-        assert_eq!(addr.path_bytes(), Some(ok.as_bytes()));
-        let std = to_std(&addr).unwrap();
-        assert_eq!(std.as_pathname(), Some(Path::new(&ok)));
+        assert!(path_addr(Path::new(&ok)).is_ok());
+    }
+
+    #[test]
+    fn addresses_from_the_os() {
+        let path = SocketAddrUnix::new("/tmp/evio-some.sock").unwrap();
+        let std = any_to_std(&SocketAddrAny::from(path)).unwrap();
+        assert_eq!(std.as_pathname(), Some(Path::new("/tmp/evio-some.sock")));
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            #[cfg(target_os = "android")]
+            use std::os::android::net::SocketAddrExt;
+            #[cfg(target_os = "linux")]
+            use std::os::linux::net::SocketAddrExt;
+            let name = abstract_addr(b"evio-name").unwrap();
+            let std = any_to_std(&SocketAddrAny::from(name)).unwrap();
+            assert_eq!(std.as_abstract_name(), Some(&b"evio-name"[..]));
+        }
+        assert_eq!(sun_path_offset(), 2);
     }
 
     #[test]
     fn truncated_fds_are_an_error_and_closed() {
         let (a, b) = pair(SocketType::STREAM).unwrap();
         let (r, w) = crate::sys::pipe::new().unwrap();
-        let sent = [r.as_fd(), w.as_fd(), r.as_fd()];
+        // Room for one descriptor is, after alignment, room for a few; 16
+        // are sure not to fit.
+        let sent = [r.as_fd(), w.as_fd()].repeat(8);
         assert_eq!(send_with_fds(a.as_fd(), b"x", &sent).unwrap(), 1);
         let mut fds = Vec::new();
         let mut buf = [0u8; 4];
