@@ -151,7 +151,7 @@ fn accepts_many_through_poll() {
     for (i, c) in clients.iter().enumerate() {
         (&*c).write_all(&[i as u8]).unwrap();
     }
-    let mut seen = vec![false; CLIENTS];
+    let mut seen = [false; CLIENTS];
     for mut s in accepted {
         let mut b = [0u8; 1];
         let deadline = Instant::now() + Duration::from_secs(5);

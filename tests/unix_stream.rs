@@ -278,7 +278,7 @@ fn descriptor_conversions() {
 
     let (s1, _s2) = std::os::unix::net::UnixStream::pair().unwrap();
     let s1 = UnixStream::from_std(s1).unwrap();
-    assert_eq!(fd_flags(&s1).1, true);
+    assert!(fd_flags(&s1).1);
 }
 
 #[test]

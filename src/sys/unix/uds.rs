@@ -350,10 +350,10 @@ pub(crate) fn recv_with_fds(
         // Dropping the received descriptors closes them.
         fds.truncate(start);
         return Err(io::Error::other(format!(
-                "control message truncated: more file descriptors were sent than the {} \
+            "control message truncated: more file descriptors were sent than the {} \
                  that fit; the {got} received were closed ({} data bytes were read)",
-                max.min(MAX_FDS),
-                msg.bytes
+            max.min(MAX_FDS),
+            msg.bytes
         )));
     }
     #[cfg(target_vendor = "apple")]
