@@ -86,6 +86,8 @@ const RESET: Says = Says {
     write_closed: true,
 };
 
+/// Only Linux and Android report out-of-band data.
+#[cfg(any(target_os = "linux", target_os = "android"))]
 const OOB: Says = Says {
     hup: false,
     error: false,
