@@ -274,14 +274,20 @@ fn zero_capacity() -> io::Error {
     )
 }
 
+#[inline]
 fn check_token(token: Token) -> io::Result<()> {
     if token == Token::RESERVED {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "Token(usize::MAX) is reserved and cannot be registered",
-        ));
+        return Err(reserved_token());
     }
     Ok(())
+}
+
+#[cold]
+fn reserved_token() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "Token(usize::MAX) is reserved and cannot be registered",
+    )
 }
 
 impl fmt::Debug for Poll {

@@ -57,6 +57,7 @@ impl Waker {
     }
 
     /// Wakes the `Poll` this waker is registered with.
+    #[inline]
     pub fn wake(&self) -> io::Result<()> {
         self.inner.wake()
     }

@@ -34,6 +34,7 @@ use crate::{Poll, PollOpt, Ready, Token};
 pub struct EventedFd<'a>(pub &'a RawFd);
 
 impl EventedFd<'_> {
+    #[inline]
     fn fd(&self) -> io::Result<RawFd> {
         if *self.0 < 0 {
             return Err(io::Error::new(
@@ -46,6 +47,7 @@ impl EventedFd<'_> {
 }
 
 impl Evented for EventedFd<'_> {
+    #[inline]
     fn register(
         &self,
         poll: &Poll,
@@ -56,6 +58,7 @@ impl Evented for EventedFd<'_> {
         poll.selector().register(self.fd()?, token, interest, opts)
     }
 
+    #[inline]
     fn reregister(
         &self,
         poll: &Poll,
@@ -67,6 +70,7 @@ impl Evented for EventedFd<'_> {
             .reregister(self.fd()?, token, interest, opts)
     }
 
+    #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         poll.selector().deregister(self.fd()?)
     }

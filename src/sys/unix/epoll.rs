@@ -133,6 +133,7 @@ impl Selector {
         Ok(())
     }
 
+    #[inline]
     pub(crate) fn register(
         &self,
         fd: RawFd,
@@ -149,6 +150,7 @@ impl Selector {
         ))
     }
 
+    #[inline]
     pub(crate) fn reregister(
         &self,
         fd: RawFd,
@@ -165,6 +167,7 @@ impl Selector {
         ))
     }
 
+    #[inline]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         cvt(epoll::delete(&self.ep, borrow(fd)))
     }
@@ -186,6 +189,7 @@ fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
     unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
+#[inline]
 fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
     use epoll::EventFlags as F;
     let mut f = F::empty();
@@ -350,18 +354,24 @@ impl Waker {
     }
 
     /// Each write is a new edge, so every wake produces an event.
+    #[inline]
     pub(crate) fn wake(&self) -> io::Result<()> {
-        let buf = 1u64.to_ne_bytes();
-        match rustix::io::write(&self.fd, &buf) {
+        match rustix::io::write(&self.fd, &1u64.to_ne_bytes()) {
             Ok(_) => Ok(()),
-            Err(rustix::io::Errno::AGAIN) => {
-                // The counter is about to overflow: reset it and wake again.
-                let mut drain = [0u8; 8];
-                let _ = rustix::io::read(&self.fd, &mut drain);
-                cvt(rustix::io::write(&self.fd, &buf)).map(|_| ())
-            }
-            Err(e) => Err(e.into()),
+            Err(e) => self.wake_slow(e),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wake_slow(&self, e: rustix::io::Errno) -> io::Result<()> {
+        if e != rustix::io::Errno::AGAIN {
+            return Err(e.into());
+        }
+        // The counter is about to overflow: reset it and wake again.
+        let mut drain = [0u8; 8];
+        let _ = rustix::io::read(&self.fd, &mut drain);
+        cvt(rustix::io::write(&self.fd, &1u64.to_ne_bytes())).map(|_| ())
     }
 }
 
