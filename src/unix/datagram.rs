@@ -78,9 +78,10 @@ impl UnixDatagram {
         Ok((UnixDatagram::from(a), UnixDatagram::from(b)))
     }
 
-    /// Wraps a std socket, making it non-blocking.
+    /// Wraps a std socket, making it non-blocking (and, on Apple's systems,
+    /// setting `SO_NOSIGPIPE`).
     pub fn from_std(socket: net::UnixDatagram) -> io::Result<UnixDatagram> {
-        socket.set_nonblocking(true)?;
+        uds::adopt(socket.as_fd())?;
         Ok(UnixDatagram {
             inner: IoSource::new(socket),
         })

@@ -64,7 +64,7 @@ impl UnixListener {
 
     /// Wraps a std listener, making it non-blocking.
     pub fn from_std(listener: net::UnixListener) -> io::Result<UnixListener> {
-        listener.set_nonblocking(true)?;
+        uds::adopt(listener.as_fd())?;
         Ok(UnixListener {
             inner: IoSource::new(listener),
         })

@@ -11,6 +11,29 @@
 //! which has no file: build the address with std's
 //! `SocketAddrExt::from_abstract_name` and use [`UnixListener::bind_addr`],
 //! [`UnixStream::connect_addr`] or [`UnixDatagram::bind_addr`].
+//!
+//! # Closing conditions
+//!
+//! How a connection ended shows in an event through [`UnixReady`]
+//! (`is_hup`, `is_error`, `is_priority`) and the
+//! [`Event`](crate::event::Event) readers (`is_read_closed`,
+//! `is_write_closed`, `is_error`, `is_priority`). With epoll (Linux,
+//! Android), for a socket registered for reading and writing:
+//!
+//! | what happened | OS reports | hup | error | read closed | write closed | priority |
+//! |---|---|---|---|---|---|---|
+//! | the peer shut down its writing half (half close; over TCP also a peer's close, which is one FIN) | `EPOLLIN` `EPOLLRDHUP` | yes | no | yes | no | no |
+//! | both halves are closed (a Unix peer closed; over TCP, a FIN each way) | `EPOLLHUP` | yes | no | yes | yes | no |
+//! | the connection was reset (TCP RST; a Unix peer closed with unread data) | `EPOLLERR` `EPOLLHUP` | yes | yes | yes | yes | no |
+//! | out-of-band data (asked for with [`UnixReady::priority`] interest) | `EPOLLPRI` | no | no | no | no | yes |
+//! | a pipe's every [`Sender`](pipe::Sender) closed, seen by the [`Receiver`](pipe::Receiver) | `EPOLLHUP` | yes | no | yes | yes | no |
+//! | a pipe's every [`Receiver`](pipe::Receiver) closed, seen by the [`Sender`](pipe::Sender) | `EPOLLERR` | no | yes | no | yes | no |
+//!
+//! After an error, `take_error` on the socket returns its cause (such as
+//! `ConnectionReset`). kqueue systems report the same closings through
+//! `EV_EOF` on each direction's filter (hang-up and that half closed) and
+//! its error code (error); they have no out-of-band readiness, and close a
+//! Unix stream with unread data without a reset.
 
 /// Implements the descriptor, io-safety and `Evented` traits for a type
 /// that is an `IoSource<$inner>` named `inner`.

@@ -53,6 +53,8 @@ impl UnixStream {
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) error. Where the OS
     /// finishes the connection later, the stream becomes writable then
     /// (and [`take_error`](UnixStream::take_error) tells of a failure).
+    /// A listener whose backlog is full makes Linux refuse at once with
+    /// [`WouldBlock`](io::ErrorKind::WouldBlock): try again later.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let addr = uds::path_addr(path.as_ref())?;
         UnixStream::connect_to(&addr)
@@ -94,12 +96,10 @@ impl UnixStream {
         Ok((UnixStream::from(a), UnixStream::from(b)))
     }
 
-    /// Wraps a std stream, making it non-blocking.
-    ///
-    /// Unlike evio's own sockets, such a stream may raise `SIGPIPE` on
-    /// Apple's systems, where that is a socket option set at creation.
+    /// Wraps a std stream, making it non-blocking (and, on Apple's systems,
+    /// setting `SO_NOSIGPIPE`, so that it never raises `SIGPIPE` either).
     pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
-        stream.set_nonblocking(true)?;
+        uds::adopt(stream.as_fd())?;
         Ok(UnixStream {
             inner: IoSource::new(stream),
         })

@@ -55,6 +55,16 @@ fn finish(fd: OwnedFd) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// Makes a socket that was created elsewhere (a std socket) behave like
+/// evio's own: non-blocking, and never raising `SIGPIPE` (a socket option
+/// on Apple's systems, where sends cannot ask for it).
+pub(crate) fn adopt(fd: BorrowedFd<'_>) -> io::Result<()> {
+    cvt(rustix::io::ioctl_fionbio(fd, true))?;
+    #[cfg(target_vendor = "apple")]
+    cvt(rustix::net::sockopt::set_socket_nosigpipe(fd, true))?;
+    Ok(())
+}
+
 /// A new Unix-domain socket.
 pub(crate) fn socket(ty: SocketType) -> io::Result<OwnedFd> {
     finish(cvt(rustix::net::socket_with(
