@@ -171,7 +171,9 @@ impl UnixStream {
     /// Receives bytes into `buf`, and appends the descriptors that came
     /// with them to `fds`; returns how many bytes were read.
     ///
-    /// Received descriptors are close-on-exec. Room is made for up to 253
+    /// Received descriptors are close-on-exec (from birth with
+    /// `MSG_CMSG_CLOEXEC`; Apple's systems lack it, and there the flag is
+    /// set as soon as they arrive). Room is made for up to 253
     /// descriptors per call; if the sender attached more, so that the OS
     /// cuts the control message short, the call fails with an error saying
     /// so, the descriptors that did arrive are closed, and `fds` is left as

@@ -420,14 +420,20 @@ mod tests {
         let (a, b) = pair(SocketType::STREAM).unwrap();
         let (r, w) = crate::sys::pipe::new().unwrap();
         // Room for one descriptor is, after alignment, room for a few; 16
-        // are sure not to fit.
-        let sent = [r.as_fd(), w.as_fd()].repeat(8);
+        // are sure not to fit. All are copies of the pipe's write end.
+        let sent = [w.as_fd(); 16];
         assert_eq!(send_with_fds(a.as_fd(), b"x", &sent).unwrap(), 1);
+        drop(w);
         let mut fds = Vec::new();
         let mut buf = [0u8; 4];
         let e = recv_with_fds(b.as_fd(), &mut buf, &mut fds, 1).unwrap_err();
         assert!(e.to_string().contains("truncated"), "{e}");
         assert!(fds.is_empty());
         assert_eq!(buf[0], b'x');
+        // Every copy of the write end that arrived was closed: the pipe's
+        // reader sees the end of the stream (a leaked copy would keep it
+        // open, and the read would block instead).
+        let mut one = [0u8; 1];
+        assert_eq!(rustix::io::read(&r, &mut one), Ok(0));
     }
 }
