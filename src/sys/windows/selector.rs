@@ -25,7 +25,7 @@ use std::io;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use std::{cell::UnsafeCell, fmt};
 
 use windows_sys::Win32::Foundation::{
@@ -462,18 +462,24 @@ impl Selector {
         })
     }
 
-    /// Waits for completions, at most `timeout` (rounded up to whole
-    /// milliseconds), and turns them into records in `events`.
+    /// Waits until a completion reports something or `timeout` (rounded up
+    /// to whole milliseconds) has passed, and turns the completions into
+    /// records in `events`.
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        let ms = match timeout {
-            None => u32::MAX, // INFINITE
-            Some(to) => {
-                let ms = to
-                    .as_secs()
-                    .saturating_mul(1000)
-                    .saturating_add(u64::from(to.subsec_nanos().div_ceil(1_000_000)));
-                ms.min(u64::from(u32::MAX - 1)) as u32
-            }
+        // The clock is read only for a wait that may have to be resumed:
+        // Windows can end a timed wait a little before the time asked for,
+        // and completions that report nothing must not end it either.
+        let start = match timeout {
+            Some(to) if !to.is_zero() => Some(Instant::now()),
+            _ => None,
+        };
+        let left = |start: Option<Instant>| match (timeout, start) {
+            (Some(to), Some(start)) => to.checked_sub(start.elapsed()).filter(|d| !d.is_zero()),
+            _ => None,
+        };
+        let mut ms = match timeout {
+            None => INFINITE,
+            Some(to) => ceil_ms(to),
         };
         loop {
             self.inner.rearm_all();
@@ -494,19 +500,24 @@ impl Selector {
             if ok == 0 {
                 // SAFETY: reads this thread's last error.
                 let err = unsafe { GetLastError() };
-                if err == WAIT_TIMEOUT {
+                if err != WAIT_TIMEOUT {
+                    return Err(io::Error::from_raw_os_error(err as i32));
+                }
+            } else {
+                // SAFETY: the port wrote `n` (<= cap) records.
+                unsafe { events.buf.set_len(n as usize) };
+                if self.process(&mut events.buf) > 0 {
                     return Ok(());
                 }
-                return Err(io::Error::from_raw_os_error(err as i32));
             }
-            // SAFETY: the port wrote `n` (<= cap) records.
-            unsafe { events.buf.set_len(n as usize) };
-            let kept = self.process(&mut events.buf);
-            // Only internal completions (cancels, deregistered sockets):
-            // a blocking poll waits on; a timed one may return empty.
-            if kept > 0 || timeout.is_some() {
-                return Ok(());
-            }
+            // Nothing to report yet: wait on, for what is left of the time.
+            ms = match timeout {
+                None => INFINITE,
+                Some(_) => match left(start) {
+                    Some(d) => ceil_ms(d),
+                    None => return Ok(()),
+                },
+            };
         }
     }
 
@@ -565,6 +576,18 @@ impl Selector {
     pub(crate) fn deregister(&self, state: &IoSourceState) -> io::Result<()> {
         state.deregister(self)
     }
+}
+
+/// `GetQueuedCompletionStatusEx`'s "no time-out".
+const INFINITE: u32 = u32::MAX;
+
+/// Whole milliseconds, rounded up, below `INFINITE`.
+fn ceil_ms(d: Duration) -> u32 {
+    let ms = d
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)));
+    ms.min(u64::from(INFINITE - 1)) as u32
 }
 
 /// A record for `token` with readiness and closed marks `bits`.
