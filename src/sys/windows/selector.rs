@@ -23,7 +23,7 @@
 
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::{cell::UnsafeCell, fmt};
@@ -145,8 +145,30 @@ impl SlotState {
     }
 }
 
+/// What a completion's context points to: its first field says which.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+enum Kind {
+    Slot = 1,
+    Waker = 2,
+}
+
+/// What a completion's context points to.
+///
+/// # Safety
+///
+/// `ptr` must be the context of a completion evio queued: a live `Slot` or
+/// `WakerState`, both `repr(C)` with their `Kind` first.
+unsafe fn kind_of(ptr: *const ()) -> Kind {
+    // SAFETY: per the contract, the first field is a `Kind`, written once
+    // at creation and never changed.
+    unsafe { *(ptr as *const Kind) }
+}
+
 /// One socket's place in the selector.
+#[repr(C)]
 pub(crate) struct Slot {
+    kind: Kind,
     /// The outstanding poll's buffers: the driver writes them until the
     /// poll's completion is dequeued; otherwise only touched under `state`.
     bufs: UnsafeCell<PollBuffers>,
@@ -160,6 +182,7 @@ pub(crate) struct Slot {
 impl Slot {
     fn new() -> Slot {
         Slot {
+            kind: Kind::Slot,
             bufs: UnsafeCell::new(PollBuffers::new()),
             state: Mutex::new(SlotState::free()),
             next_free: AtomicPtr::new(ptr::null_mut()),
@@ -398,7 +421,30 @@ impl Drop for Inner {
                 continue;
             }
             for e in &entries[..n as usize] {
-                if !e.lpOverlapped.is_null() {
+                if release_completion(e) {
+                    outstanding = outstanding.saturating_sub(1);
+                }
+            }
+        }
+        // Wake-ups still queued hold a reference to their waker's state.
+        loop {
+            let mut n = 0u32;
+            // SAFETY: `entries` is a live local array of 64 records.
+            let ok = unsafe {
+                GetQueuedCompletionStatusEx(
+                    self.port,
+                    entries.as_mut_ptr(),
+                    entries.len() as u32,
+                    &mut n,
+                    0,
+                    0,
+                )
+            };
+            if ok == 0 || n == 0 {
+                break;
+            }
+            for e in &entries[..n as usize] {
+                if release_completion(e) {
                     outstanding = outstanding.saturating_sub(1);
                 }
             }
@@ -418,6 +464,21 @@ impl Drop for Inner {
         // SAFETY: the port is open and owned here; the AFD handle closes
         // after this (field drop).
         unsafe { CloseHandle(self.port) };
+    }
+}
+
+/// Drops what a completion dequeued while the selector goes away holds;
+/// true if it was a poll's.
+fn release_completion(e: &OVERLAPPED_ENTRY) -> bool {
+    let ctx = e.lpOverlapped as *const ();
+    // SAFETY: every completion on the port is evio's (see `process`).
+    match unsafe { kind_of(ctx) } {
+        Kind::Slot => true,
+        Kind::Waker => {
+            // SAFETY: `wake` turned one reference into this pointer.
+            drop(unsafe { Arc::from_raw(ctx as *const WakerState) });
+            false
+        }
     }
 }
 
@@ -527,15 +588,20 @@ impl Selector {
         let mut w = 0;
         for r in 0..buf.len() {
             let e = buf[r];
-            if e.lpOverlapped.is_null() {
-                // A posted wake-up, already in record form.
-                buf[w] = e;
+            let ctx = e.lpOverlapped as *const ();
+            // SAFETY: every completion on the port is evio's: an AFD poll
+            // carrying its slot, or a wake-up carrying its waker's state.
+            if unsafe { kind_of(ctx) } == Kind::Waker {
+                // SAFETY: `wake` turned one reference into this pointer.
+                let state = unsafe { Arc::from_raw(ctx as *const WakerState) };
+                state.posted.store(false, Ordering::Release);
+                buf[w] = record(state.token.0, READABLE as u32);
                 w += 1;
                 continue;
             }
             // SAFETY: AFD completions carry their slot as context, and a
             // slot outlives every poll sent for it.
-            let slot = unsafe { &*(e.lpOverlapped as *const Slot) };
+            let slot = unsafe { &*(ctx as *const Slot) };
             if let Some((token, bits)) = self.inner.complete(slot) {
                 buf[w] = record(token, bits);
                 w += 1;
@@ -680,15 +746,29 @@ pub(crate) mod event {
     }
 }
 
+/// A waker's shared state: the context of its posted completion.
+#[repr(C)]
+struct WakerState {
+    kind: Kind,
+    /// A wake-up is queued on the port and not yet dequeued.
+    posted: AtomicBool,
+    token: Token,
+}
+
 /// A cross-thread wake-up: a completion posted to the port.
+///
+/// At most one wake-up per waker is queued at a time, so any number of
+/// `wake` calls between two polls make one event.
 pub(crate) struct Waker {
     inner: Arc<Inner>,
-    token: Token,
+    state: Arc<WakerState>,
 }
 
 impl fmt::Debug for Waker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Waker").field("token", &self.token).finish()
+        f.debug_struct("Waker")
+            .field("token", &self.state.token)
+            .finish()
     }
 }
 
@@ -696,20 +776,34 @@ impl Waker {
     pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
         Ok(Waker {
             inner: selector.inner.clone(),
-            token,
+            state: Arc::new(WakerState {
+                kind: Kind::Waker,
+                posted: AtomicBool::new(false),
+                token,
+            }),
         })
     }
 
-    /// Posts one completion: the poll that dequeues it reports a readable
-    /// event with the waker's token.
+    /// Posts a completion unless one is queued already: the poll that
+    /// dequeues it reports a readable event with the waker's token.
     pub(crate) fn wake(&self) -> io::Result<()> {
-        // SAFETY: the port stays open while `inner` lives; a null
-        // overlapped pointer marks the packet as a wake-up.
+        if self.state.posted.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        // The queued completion holds one reference, given back by the
+        // poll that dequeues it (or by the selector's drop).
+        let ctx = Arc::into_raw(self.state.clone());
+        // SAFETY: the port stays open while `inner` lives; the context
+        // points to a live `WakerState`, kept alive by the reference above.
         let ok = unsafe {
-            PostQueuedCompletionStatus(self.inner.port, READABLE as u32, self.token.0, ptr::null())
+            PostQueuedCompletionStatus(self.inner.port, 0, self.state.token.0, ctx as *const _)
         };
         if ok == 0 {
-            return Err(io::Error::last_os_error());
+            let err = io::Error::last_os_error();
+            // SAFETY: nothing was queued: take the reference back.
+            drop(unsafe { Arc::from_raw(ctx) });
+            self.state.posted.store(false, Ordering::Release);
+            return Err(err);
         }
         Ok(())
     }
