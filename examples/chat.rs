@@ -123,7 +123,10 @@ fn main() -> io::Result<()> {
             if event.token() == LISTENER {
                 server.accept_all(&listener)?;
             } else {
-                server.ready(event.token(), event.is_readable(), event.is_writable());
+                // A hang-up or an error is noticed by reading: the read
+                // returns 0 or the error.
+                let read = event.is_readable() || event.is_read_closed() || event.is_error();
+                server.ready(event.token(), read, event.is_writable());
             }
         }
     }

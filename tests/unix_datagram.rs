@@ -198,3 +198,24 @@ fn descriptor_conversions() {
     );
     assert!(format!("{s:?}").contains("UnixDatagram"));
 }
+
+#[test]
+fn nonblocking_and_cloexec_from_birth() {
+    use std::os::fd::AsFd;
+    fn flags(fd: impl AsFd) -> (bool, bool) {
+        let cloexec = rustix::io::fcntl_getfd(&fd)
+            .unwrap()
+            .contains(rustix::io::FdFlags::CLOEXEC);
+        let nonblock = rustix::fs::fcntl_getfl(&fd)
+            .unwrap()
+            .contains(rustix::fs::OFlags::NONBLOCK);
+        (cloexec, nonblock)
+    }
+    let sp = TempPath::new("flags");
+    let bound = UnixDatagram::bind(&sp.0).unwrap();
+    let unbound = UnixDatagram::unbound().unwrap();
+    let (a, b) = UnixDatagram::pair().unwrap();
+    for s in [&bound, &unbound, &a, &b] {
+        assert_eq!(flags(s), (true, true));
+    }
+}
