@@ -313,4 +313,7 @@ fn no_sigpipe_on_closed_peer() {
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
     let err = a.send_with_fds(b"fd", &[a.as_fd()]).unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    // Back to what Rust programs start with.
+    // SAFETY: as above; ignoring a signal installs no handler.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
