@@ -192,8 +192,7 @@ fn echo_ipv6() {
     let _ = client.only_v6().unwrap();
     let listener = TcpListener::bind(&addr).unwrap();
     let _ = listener.only_v6().unwrap();
-    listener.set_ttl(9).unwrap();
-    assert_eq!(listener.ttl().unwrap(), 9);
+    assert!(listener.local_addr().unwrap().is_ipv6());
 }
 
 /// `IPV6_V6ONLY` can be changed only before binding, so this uses a raw,
@@ -895,4 +894,43 @@ fn rebind_while_time_wait() {
     drop(client);
     let again = TcpListener::bind(&addr).unwrap();
     assert_eq!(again.local_addr().unwrap(), addr);
+}
+
+/// A burst of connections: one edge event, then `accept` until `WouldBlock`,
+/// repeated until every connection is in (the listen queue holds them).
+#[test]
+fn accept_burst_edge() {
+    const N: usize = 200;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let listener = TcpListener::bind(&localhost()).unwrap();
+    poll.register(&listener, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let clients: Vec<TcpStream> = (0..N).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    let mut accepted = Vec::with_capacity(N);
+    let start = Instant::now();
+    while accepted.len() < N {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "accepted only {} of {N}",
+            accepted.len()
+        );
+        poll.poll(&mut events, Some(TICK)).unwrap();
+        if events.is_empty() {
+            continue;
+        }
+        loop {
+            match listener.accept() {
+                Ok((s, peer)) => accepted.push((s, peer)),
+                Err(ref e) if would_block(e) => break,
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+    }
+    let mut peers: Vec<SocketAddr> = accepted.iter().map(|(_, p)| *p).collect();
+    let mut locals: Vec<SocketAddr> = clients.iter().map(|c| c.local_addr().unwrap()).collect();
+    peers.sort();
+    locals.sort();
+    assert_eq!(peers, locals);
 }
