@@ -232,3 +232,92 @@ fn concurrent_polls_with_small_room() {
         q.close();
     });
 }
+
+/// A deregister racing a set and a poll: once both are done nothing is
+/// reported, and registering again reports the readiness that was set.
+#[test]
+fn deregister_racing_set() {
+    loom::model(|| {
+        let q = ReadinessQueue::for_model();
+        let node = registered(&q, 1, Ready::readable(), PollOpt::edge());
+        let setter = {
+            let node = node.clone();
+            thread::spawn(move || Node::set_readiness(&node, Ready::readable()).unwrap())
+        };
+        let dereg = {
+            let node = node.clone();
+            thread::spawn(move || node.deregister().unwrap())
+        };
+        let raced = poll(&q, 4);
+        assert!(raced.len() <= 1);
+        setter.join().unwrap();
+        dereg.join().unwrap();
+        assert!(poll(&q, 4).is_empty());
+        Node::configure(&node, true, Token(2), Ready::readable(), PollOpt::edge()).unwrap();
+        assert_eq!(poll(&q, 4), vec![(2, Ready::readable())]);
+        q.close();
+    });
+}
+
+/// Two registers at once: exactly one succeeds.
+#[test]
+fn register_racing_register() {
+    loom::model(|| {
+        let q = ReadinessQueue::for_model();
+        let node = Node::new();
+        node.bind(&q).unwrap();
+        let other = {
+            let node = node.clone();
+            thread::spawn(move || {
+                Node::configure(&node, true, Token(1), Ready::readable(), PollOpt::edge()).is_ok()
+            })
+        };
+        let mine =
+            Node::configure(&node, true, Token(2), Ready::readable(), PollOpt::edge()).is_ok();
+        let theirs = other.join().unwrap();
+        assert!(mine ^ theirs);
+        q.close();
+    });
+}
+
+/// Two setters and a poll with room for one event: a level node toggled
+/// readable, empty, readable, and an edge node set once. The edge event is
+/// delivered exactly once, and the level node ends up reported (its final
+/// readiness) by every later poll.
+///
+/// Three threads with many steps: explored up to four preemptions (about
+/// 20,000 interleavings) unless `LOOM_MAX_PREEMPTIONS` says otherwise; the
+/// unbounded space is too large for CI.
+#[test]
+fn setters_racing_small_polls() {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(4);
+    }
+    builder.check(|| {
+        let q = ReadinessQueue::for_model();
+        let level = registered(&q, 1, Ready::readable(), PollOpt::level());
+        let edge = registered(&q, 2, Ready::readable(), PollOpt::edge());
+        let a = {
+            let level = level.clone();
+            thread::spawn(move || {
+                Node::set_readiness(&level, Ready::readable()).unwrap();
+                Node::set_readiness(&level, Ready::empty()).unwrap();
+                Node::set_readiness(&level, Ready::readable()).unwrap();
+            })
+        };
+        let b = thread::spawn(move || Node::set_readiness(&edge, Ready::readable()).unwrap());
+        let mut got = poll(&q, 1);
+        got.extend(poll(&q, 1));
+        a.join().unwrap();
+        b.join().unwrap();
+        for _ in 0..2 {
+            got.extend(poll(&q, 1));
+        }
+        assert_eq!(got.iter().filter(|e| e.0 == 2).count(), 1);
+        for _ in 0..2 {
+            assert_eq!(poll(&q, 1), vec![(1, Ready::readable())]);
+        }
+        q.close();
+    });
+}
