@@ -90,61 +90,64 @@ struct Client {
 }
 
 impl Client {
-    /// Sends while the window allows, reads and checks what came back,
-    /// until the socket would block. When `stopping`, sends only up to the
-    /// end of the current message.
+    /// Sends while the window allows, then reads and checks what came back
+    /// (until the socket would block), then sends again into the room the
+    /// answers made. When `stopping`, sends only up to the end of the current
+    /// message.
     fn drive(&mut self, stopping: bool, scratch: &mut [u8]) -> io::Result<()> {
+        self.send(stopping, scratch)?;
+        if self.receive(scratch)? {
+            self.send(stopping, scratch)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, stopping: bool, scratch: &mut [u8]) -> io::Result<()> {
         loop {
-            let mut progress = false;
-            // Send.
-            loop {
-                let room = WINDOW - (self.sent - self.received);
-                let to_boundary = (MSG as u64 - self.sent % MSG as u64) % MSG as u64;
-                let allowed = if stopping {
-                    to_boundary.min(room)
-                } else {
-                    room
-                };
-                if allowed == 0 {
-                    break;
-                }
-                let len = (allowed as usize).min(scratch.len());
-                for (i, b) in scratch[..len].iter_mut().enumerate() {
-                    *b = pattern(self.id, self.sent + i as u64);
-                }
-                match self.stream.write(&scratch[..len]) {
-                    Ok(n) => {
-                        self.sent += n as u64;
-                        progress = true;
-                    }
-                    Err(ref e) if would_block(e) => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            // Receive and check.
-            loop {
-                match self.stream.read(scratch) {
-                    Ok(0) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "server closed the connection",
-                        ))
-                    }
-                    Ok(n) => {
-                        for (i, &b) in scratch[..n].iter().enumerate() {
-                            if b != pattern(self.id, self.received + i as u64) {
-                                self.wrong += 1;
-                            }
-                        }
-                        self.received += n as u64;
-                        progress = true;
-                    }
-                    Err(ref e) if would_block(e) => break,
-                    Err(e) => return Err(e),
-                }
-            }
-            if !progress {
+            let room = WINDOW - (self.sent - self.received);
+            let to_boundary = (MSG as u64 - self.sent % MSG as u64) % MSG as u64;
+            let allowed = if stopping {
+                to_boundary.min(room)
+            } else {
+                room
+            };
+            if allowed == 0 {
                 return Ok(());
+            }
+            let len = (allowed as usize).min(scratch.len());
+            for (i, b) in scratch[..len].iter_mut().enumerate() {
+                *b = pattern(self.id, self.sent + i as u64);
+            }
+            match self.stream.write(&scratch[..len]) {
+                Ok(n) => self.sent += n as u64,
+                Err(ref e) if would_block(e) => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads until the socket would block; `true` if anything came.
+    fn receive(&mut self, scratch: &mut [u8]) -> io::Result<bool> {
+        let mut got = false;
+        loop {
+            match self.stream.read(scratch) {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed the connection",
+                    ))
+                }
+                Ok(n) => {
+                    for (i, &b) in scratch[..n].iter().enumerate() {
+                        if b != pattern(self.id, self.received + i as u64) {
+                            self.wrong += 1;
+                        }
+                    }
+                    self.received += n as u64;
+                    got = true;
+                }
+                Err(ref e) if would_block(e) => return Ok(got),
+                Err(e) => return Err(e),
             }
         }
     }
