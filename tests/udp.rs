@@ -311,3 +311,50 @@ fn raw_fd_round_trips() {
     assert_eq!(s.local_addr().unwrap(), addr);
     assert!(format!("{s:?}").contains("UdpSocket"));
 }
+
+#[test]
+fn address_family_mismatch_is_an_error() {
+    let s = UdpSocket::bind(&localhost()).unwrap();
+    let v6: SocketAddr = "[::1]:9".parse().unwrap();
+    assert!(s.send_to(b"x", &v6).is_err());
+    assert!(s.connect(v6).is_err());
+    // Sending on an unconnected socket without an address: an error.
+    assert!(s.send(b"x").is_err());
+}
+
+/// Many datagrams queued behind one edge: all are read by draining until
+/// `WouldBlock`, in order, none lost.
+#[test]
+fn edge_drain_many_datagrams() {
+    // Few enough to fit the default receive buffer (each costs far more than
+    // its two bytes there), so none is dropped.
+    const N: u16 = 64;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(4);
+    let a = UdpSocket::bind(&localhost()).unwrap();
+    let b = UdpSocket::bind(&localhost()).unwrap();
+    poll.register(&b, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let to = b.local_addr().unwrap();
+    for i in 0..N {
+        a.send_to(&i.to_be_bytes(), &to).unwrap();
+    }
+    let mut next = 0u16;
+    let mut buf = [0u8; 8];
+    let start = Instant::now();
+    while next < N {
+        assert!(start.elapsed() < DEADLINE, "got {next} of {N}");
+        poll.poll(&mut events, Some(TICK)).unwrap();
+        loop {
+            match b.recv_from(&mut buf) {
+                Ok((2, _)) => {
+                    assert_eq!(u16::from_be_bytes([buf[0], buf[1]]), next);
+                    next += 1;
+                }
+                Ok((n, _)) => panic!("datagram of {n} bytes"),
+                Err(ref e) if would_block(e) => break,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}
