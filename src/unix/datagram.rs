@@ -151,4 +151,4 @@ impl UnixDatagram {
     }
 }
 
-fd_traits!(UnixDatagram, net::UnixDatagram);
+socket_traits!(UnixDatagram, net::UnixDatagram);

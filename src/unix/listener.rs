@@ -91,4 +91,4 @@ impl UnixListener {
     }
 }
 
-fd_traits!(UnixListener, net::UnixListener);
+socket_traits!(UnixListener, net::UnixListener);

@@ -110,6 +110,14 @@ macro_rules! fd_traits {
                 self.inner.deregister(poll)
             }
         }
+    };
+}
+
+/// `fd_traits!`, and `Debug` as std's socket type shows it (descriptor and
+/// addresses).
+macro_rules! socket_traits {
+    ($ty:ty, $inner:ty) => {
+        fd_traits!($ty, $inner);
 
         impl std::fmt::Debug for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

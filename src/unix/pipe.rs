@@ -9,8 +9,9 @@
 //! [`Receiver`] is closed, the [`Sender`] reports an error and a closed
 //! write half, and writes fail with `BrokenPipe`.
 
+use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use crate::io_source::IoSource;
 use crate::sys;
@@ -133,3 +134,19 @@ impl Write for &Sender {
 
 fd_traits!(Sender, OwnedFd);
 fd_traits!(Receiver, OwnedFd);
+
+impl fmt::Debug for Sender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("fd", &self.inner.as_raw_fd())
+            .finish()
+    }
+}
+
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("fd", &self.inner.as_raw_fd())
+            .finish()
+    }
+}

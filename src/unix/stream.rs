@@ -233,4 +233,4 @@ impl Write for &UnixStream {
     }
 }
 
-fd_traits!(UnixStream, net::UnixStream);
+socket_traits!(UnixStream, net::UnixStream);
