@@ -180,67 +180,73 @@ impl Afd {
         Ok(afd)
     }
 
-    /// Sends a poll for `events` on `socket`; its completion carries `context`.
-    ///
-    /// # Safety
-    ///
-    /// `bufs` must stay valid and untouched, and `context` must stay
-    /// meaningful, until the completion of this request has been dequeued
-    /// from the port.
-    pub(crate) unsafe fn poll(
-        &self,
-        bufs: *mut PollBuffers,
-        socket: SOCKET,
-        events: u32,
-        context: *const (),
-    ) -> io::Result<()> {
-        let info = ptr::addr_of_mut!((*bufs).info);
-        info.write(PollInfo {
-            timeout: i64::MAX,
-            number_of_handles: 1,
-            exclusive: 0,
-            handles: [PollHandleInfo {
-                handle: socket as HANDLE,
-                events,
-                status: 0,
-            }],
-        });
-        let iosb = ptr::addr_of_mut!((*bufs).iosb);
-        (*iosb).Anonymous.Status = STATUS_PENDING;
-        let status = NtDeviceIoControlFile(
-            self.handle,
-            ptr::null_mut(),
-            None,
-            context as *const core::ffi::c_void,
-            iosb,
-            IOCTL_AFD_POLL,
-            info as *const core::ffi::c_void,
-            size_of::<PollInfo>() as u32,
-            info as *mut core::ffi::c_void,
-            size_of::<PollInfo>() as u32,
-        );
-        // Success or pending: a completion will be queued either way.
-        if status == STATUS_SUCCESS || status == STATUS_PENDING {
-            Ok(())
-        } else {
-            Err(nt_error(status))
-        }
+    /// The device handle, for [`poll`] and [`cancel`].
+    pub(crate) fn handle(&self) -> HANDLE {
+        self.handle
     }
+}
 
-    /// Asks the driver to complete the poll whose buffers are `bufs` now.
-    ///
-    /// # Safety
-    ///
-    /// `bufs` must be the buffers of a poll sent on this handle.
-    pub(crate) unsafe fn cancel(&self, bufs: *mut PollBuffers) -> io::Result<()> {
-        let mut cancel_iosb = IO_STATUS_BLOCK::default();
-        let status = NtCancelIoFileEx(self.handle, ptr::addr_of!((*bufs).iosb), &mut cancel_iosb);
-        // Not found: it completed already, and its completion is queued.
-        if status == STATUS_SUCCESS || status == STATUS_NOT_FOUND {
-            Ok(())
-        } else {
-            Err(nt_error(status))
-        }
+/// Sends a poll for `events` on `socket` through the AFD handle `afd`; its
+/// completion carries `context`.
+///
+/// # Safety
+///
+/// `afd` must be an open AFD handle; `bufs` must stay valid and untouched,
+/// and `context` must stay meaningful, until the completion of this request
+/// has been dequeued from the port.
+pub(crate) unsafe fn poll(
+    afd: HANDLE,
+    bufs: *mut PollBuffers,
+    socket: SOCKET,
+    events: u32,
+    context: *const (),
+) -> io::Result<()> {
+    let info = ptr::addr_of_mut!((*bufs).info);
+    info.write(PollInfo {
+        timeout: i64::MAX,
+        number_of_handles: 1,
+        exclusive: 0,
+        handles: [PollHandleInfo {
+            handle: socket as HANDLE,
+            events,
+            status: 0,
+        }],
+    });
+    let iosb = ptr::addr_of_mut!((*bufs).iosb);
+    (*iosb).Anonymous.Status = STATUS_PENDING;
+    let status = NtDeviceIoControlFile(
+        afd,
+        ptr::null_mut(),
+        None,
+        context as *const core::ffi::c_void,
+        iosb,
+        IOCTL_AFD_POLL,
+        info as *const core::ffi::c_void,
+        size_of::<PollInfo>() as u32,
+        info as *mut core::ffi::c_void,
+        size_of::<PollInfo>() as u32,
+    );
+    // Success or pending: a completion will be queued either way.
+    if status == STATUS_SUCCESS || status == STATUS_PENDING {
+        Ok(())
+    } else {
+        Err(nt_error(status))
+    }
+}
+
+/// Asks the driver to complete the poll whose buffers are `bufs` now.
+///
+/// # Safety
+///
+/// `bufs` must be the buffers of a poll sent on the open AFD handle `afd`.
+pub(crate) unsafe fn cancel(afd: HANDLE, bufs: *mut PollBuffers) -> io::Result<()> {
+    let mut cancel_iosb = IO_STATUS_BLOCK::default();
+    let status = NtCancelIoFileEx(afd, ptr::addr_of!((*bufs).iosb), &mut cancel_iosb);
+    // Not found: it completed already, and its completion is queued.
+    if status == STATUS_SUCCESS || status == STATUS_NOT_FOUND {
+        Ok(())
+    } else {
+        Err(nt_error(status))
     }
 }
 

@@ -4,8 +4,8 @@
 //! Each registered socket owns a [`Slot`] from the selector's slab. The slot
 //! holds the buffers of the socket's one outstanding AFD poll, so they stay
 //! put until the driver is done with them, and the registration's state.
-//! Slots are allocated 64 at a time and never moved or freed before the
-//! selector itself: a slot given back (deregistered, or its socket dropped)
+//! Slots are allocated 32 at a time, each such chunk with its own handle on
+//! the AFD device, and never moved or freed before the selector itself: a slot given back (deregistered, or its socket dropped)
 //! goes on a free list once its last poll has completed, and the next
 //! registration takes it. Registering, polling and socket IO therefore
 //! allocate nothing once the slab is as large as the most sockets ever
@@ -41,8 +41,9 @@ use super::afd::{self, Afd, PollBuffers};
 use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
-/// Slots per slab chunk.
-const CHUNK: usize = 64;
+/// Slots per slab chunk. Each chunk has its own AFD handle: the driver
+/// keeps a handle's outstanding polls in a list, so a handle carries few.
+const CHUNK: usize = 32;
 
 /// Marks in a record's byte count: the read or write side is closed.
 const READ_CLOSED: u32 = 1 << 16;
@@ -169,6 +170,8 @@ unsafe fn kind_of(ptr: *const ()) -> Kind {
 #[repr(C)]
 pub(crate) struct Slot {
     kind: Kind,
+    /// The AFD handle of the slot's chunk, which sends its polls.
+    afd: HANDLE,
     /// The outstanding poll's buffers: the driver writes them until the
     /// poll's completion is dequeued; otherwise only touched under `state`.
     bufs: UnsafeCell<PollBuffers>,
@@ -180,9 +183,10 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    fn new() -> Slot {
+    fn new(afd: HANDLE) -> Slot {
         Slot {
             kind: Kind::Slot,
+            afd,
             bufs: UnsafeCell::new(PollBuffers::new()),
             state: Mutex::new(SlotState::free()),
             next_free: AtomicPtr::new(ptr::null_mut()),
@@ -196,9 +200,17 @@ impl Slot {
     }
 }
 
+/// Slots and the AFD handle they send their polls through.
+struct Chunk {
+    slots: Box<[Slot]>,
+    _afd: Afd,
+}
+
 struct Slab {
-    chunks: Vec<Box<[Slot]>>,
+    chunks: Vec<Chunk>,
     free: *mut Slot,
+    /// The AFD handle opened with the selector, for the first chunk.
+    spare_afd: Option<Afd>,
 }
 
 // SAFETY: the raw pointer only points into `chunks`, owned by the slab.
@@ -207,7 +219,6 @@ unsafe impl Send for Slab {}
 /// What the selector and every registration and waker share.
 pub(crate) struct Inner {
     port: HANDLE,
-    afd: Afd,
     slab: Mutex<Slab>,
     /// Slots whose poll is sent again at the start of the next `select`
     /// (a lock-free stack, taken whole).
@@ -226,21 +237,26 @@ impl Inner {
         self.slab.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a free slot, growing the slab by a chunk when none is left.
-    fn alloc_slot(&self) -> *const Slot {
+    /// Takes a free slot, growing the slab by a chunk (with its own AFD
+    /// handle) when none is left.
+    fn alloc_slot(&self) -> io::Result<*const Slot> {
         let mut slab = self.slab();
         if slab.free.is_null() {
-            let chunk: Box<[Slot]> = (0..CHUNK).map(|_| Slot::new()).collect();
-            for slot in chunk.iter().rev() {
+            let afd = match slab.spare_afd.take() {
+                Some(afd) => afd,
+                None => Afd::open(self.port)?,
+            };
+            let slots: Box<[Slot]> = (0..CHUNK).map(|_| Slot::new(afd.handle())).collect();
+            for slot in slots.iter().rev() {
                 slot.next_free.store(slab.free, Ordering::Relaxed);
                 slab.free = slot as *const Slot as *mut Slot;
             }
-            slab.chunks.push(chunk);
+            slab.chunks.push(Chunk { slots, _afd: afd });
         }
         let slot = slab.free;
         // SAFETY: `slot` points into a chunk owned by the slab.
         slab.free = unsafe { (*slot).next_free.load(Ordering::Relaxed) };
-        slot
+        Ok(slot)
     }
 
     /// Gives a slot back; its poll must not be outstanding.
@@ -261,8 +277,9 @@ impl Inner {
         let want = afd_mask(st.active);
         if st.pending {
             if st.pending_mask != want && !st.cancelling {
-                // SAFETY: the buffers are those of the poll sent on `afd`.
-                unsafe { self.afd.cancel(slot.bufs.get())? };
+                // SAFETY: the buffers are those of the poll sent on the
+                // slot's AFD handle, open as long as the slab.
+                unsafe { afd::cancel(slot.afd, slot.bufs.get())? };
                 st.cancelling = true;
             }
             return Ok(());
@@ -274,7 +291,8 @@ impl Inner {
         // false under the lock); the slot lives as long as the slab, and
         // the slab outlives every poll (see `Drop for Inner`).
         unsafe {
-            self.afd.poll(
+            afd::poll(
+                slot.afd,
                 slot.bufs.get(),
                 st.socket,
                 want,
@@ -389,12 +407,13 @@ impl Drop for Inner {
         let mut outstanding = 0usize;
         {
             let slab = self.slab();
-            for slot in slab.chunks.iter().flat_map(|c| c.iter()) {
+            for slot in slab.chunks.iter().flat_map(|c| c.slots.iter()) {
                 let mut st = slot.lock();
                 if st.pending {
                     if !st.cancelling {
-                        // SAFETY: the buffers are those of the poll sent on `afd`.
-                        let _ = unsafe { self.afd.cancel(slot.bufs.get()) };
+                        // SAFETY: the buffers are those of the poll sent on
+                        // the slot's AFD handle, still open.
+                        let _ = unsafe { afd::cancel(slot.afd, slot.bufs.get()) };
                         st.cancelling = true;
                     }
                     outstanding += 1;
@@ -457,11 +476,12 @@ impl Drop for Inner {
                 Slab {
                     chunks: Vec::new(),
                     free: ptr::null_mut(),
+                    spare_afd: None,
                 },
             );
             std::mem::forget(slab);
         }
-        // SAFETY: the port is open and owned here; the AFD handle closes
+        // SAFETY: the port is open and owned here; the AFD handles close
         // after this (field drop).
         unsafe { CloseHandle(self.port) };
     }
@@ -513,10 +533,10 @@ impl Selector {
         Ok(Selector {
             inner: Arc::new(Inner {
                 port,
-                afd,
                 slab: Mutex::new(Slab {
                     chunks: Vec::new(),
                     free: ptr::null_mut(),
+                    spare_afd: Some(afd),
                 }),
                 rearm: AtomicPtr::new(ptr::null_mut()),
             }),
@@ -920,7 +940,7 @@ impl IoSourceState {
         }
         let base = afd::base_socket(socket)?;
         let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
-        let slot_ptr = inner.alloc_slot();
+        let slot_ptr = inner.alloc_slot()?;
         // SAFETY: the slot is in the slab, which `inner` keeps alive.
         let slot = unsafe { &*slot_ptr };
         let mut st = slot.lock();
@@ -989,8 +1009,9 @@ impl IoSourceState {
         if st.pending {
             st.deleted = true;
             if !st.cancelling {
-                // SAFETY: the buffers are those of the poll sent on `afd`.
-                if unsafe { inner.afd.cancel(slot.bufs.get()) }.is_ok() {
+                // SAFETY: the buffers are those of the poll sent on the
+                // slot's AFD handle, open as long as the slab.
+                if unsafe { afd::cancel(slot.afd, slot.bufs.get()) }.is_ok() {
                     st.cancelling = true;
                 }
             }
