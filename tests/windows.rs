@@ -406,3 +406,53 @@ fn waker_wakes_a_blocked_poll_from_another_thread() {
     assert!(woke);
     t.join().unwrap();
 }
+
+#[test]
+fn concurrent_polls_share_oneshot_events() {
+    // Two threads poll one Poll: each oneshot event is delivered once, to
+    // one of them.
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    const N: usize = 40;
+    let poll = Arc::new(Poll::new().unwrap());
+    let mut pairs = Vec::new();
+    for i in 0..N {
+        let (c, s) = pair();
+        poll.register(&s, Token(i), Ready::readable(), PollOpt::oneshot())
+            .unwrap();
+        pairs.push((c, s));
+    }
+    let seen = Arc::new(Mutex::new(vec![0u32; N]));
+    let done = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (poll, seen, done) = (poll.clone(), seen.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut events = Events::with_capacity(4);
+                let start = Instant::now();
+                while !done.load(Ordering::Acquire) && start.elapsed() < DEADLINE {
+                    poll.poll(&mut events, Some(TICK)).unwrap();
+                    let mut seen = seen.lock().unwrap();
+                    for e in &events {
+                        seen[e.token().0] += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    for (c, _) in &mut pairs {
+        c.write_all(b"x").unwrap();
+    }
+    let start = Instant::now();
+    while seen.lock().unwrap().iter().any(|&n| n == 0) && start.elapsed() < DEADLINE {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Give a duplicate the time to show up, then stop the pollers.
+    std::thread::sleep(Duration::from_millis(200));
+    done.store(true, Ordering::Release);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+}
