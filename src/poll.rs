@@ -1,6 +1,6 @@
 //! [`Poll`]: the readiness event queue.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use std::{fmt, io};
@@ -53,6 +53,9 @@ pub struct Poll {
     // User-space readiness; created by the first `Registration` registered
     // here, so a program without one pays nothing for it.
     queue: OnceLock<ReadinessQueue>,
+    // Set when the last poll gave the whole buffer to user-space readiness
+    // (see `poll_inner`): the next one asks the OS first.
+    os_skipped: AtomicBool,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -64,6 +67,7 @@ impl Poll {
             selector: sys::Selector::new()?,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue: OnceLock::new(),
+            os_skipped: AtomicBool::new(false),
         })
     }
 
@@ -195,7 +199,25 @@ impl Poll {
                 Some(q) if q.has_pending() => Some(Duration::ZERO),
                 _ => wait_for,
             };
-            match self.selector.select(&mut events.inner, wait) {
+            // When the OS's events filled the whole buffer last time and
+            // user-space entries were left over, every other poll gives the
+            // buffer to them first, so neither side can starve the other.
+            // What the OS has ready stays queued in the kernel meanwhile.
+            let os_turn = match queue {
+                Some(q) => {
+                    let skip = q.has_backlog() && !self.os_skipped.load(Ordering::Relaxed);
+                    self.os_skipped.store(skip, Ordering::Relaxed);
+                    !skip
+                }
+                None => true,
+            };
+            let res = if os_turn {
+                self.selector.select(&mut events.inner, wait)
+            } else {
+                events.inner.clear();
+                Ok(())
+            };
+            match res {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
                     if let Some(rest) = left() {

@@ -557,3 +557,35 @@ fn poll_as_raw_fd_is_an_epoll_or_kqueue_descriptor() {
     assert!(poll.as_raw_fd() >= 0);
     assert!(format!("{poll:?}").starts_with("Poll"));
 }
+
+#[test]
+fn os_events_and_user_space_readiness_share_a_small_buffer() {
+    // A level socket that is always ready and a level registration that is
+    // always ready, one slot per poll: both must keep being reported.
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(1);
+    let (a, mut b) = pair();
+    poll.register(
+        &EventedFd(&a.as_raw_fd()),
+        Token(1),
+        Ready::readable(),
+        PollOpt::level(),
+    )
+    .unwrap();
+    b.write_all(b"x").unwrap();
+    let (registration, set) = evio::Registration::new2();
+    poll.register(&registration, Token(2), Ready::readable(), PollOpt::level())
+        .unwrap();
+    set.set_readiness(Ready::readable()).unwrap();
+    let mut seen = [0u32; 3];
+    for _ in 0..20 {
+        poll.poll(&mut events, Some(SHORT)).unwrap();
+        for e in &events {
+            seen[e.token().0] += 1;
+        }
+    }
+    assert!(
+        seen[1] >= 5 && seen[2] >= 5,
+        "both sources reported: {seen:?}"
+    );
+}

@@ -495,6 +495,12 @@ impl ReadinessQueue {
             || !self.shared.backlog.load(Ordering::Acquire).is_null()
     }
 
+    /// True when the previous `poll` left nodes behind for lack of room.
+    #[inline]
+    pub(crate) fn has_backlog(&self) -> bool {
+        !self.shared.backlog.load(Ordering::Acquire).is_null()
+    }
+
     /// Turns queued nodes into events after the OS's events in `events`.
     pub(crate) fn deliver(&self, events: &mut crate::sys::Events) {
         events.remove_token(Token::RESERVED);
