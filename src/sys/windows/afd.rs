@@ -201,8 +201,7 @@ pub(crate) unsafe fn poll(
     events: u32,
     context: *const (),
 ) -> io::Result<()> {
-    let info = ptr::addr_of_mut!((*bufs).info);
-    info.write(PollInfo {
+    let request = PollInfo {
         timeout: i64::MAX,
         number_of_handles: 1,
         exclusive: 0,
@@ -211,21 +210,28 @@ pub(crate) unsafe fn poll(
             events,
             status: 0,
         }],
-    });
-    let iosb = ptr::addr_of_mut!((*bufs).iosb);
-    (*iosb).Anonymous.Status = STATUS_PENDING;
-    let status = NtDeviceIoControlFile(
-        afd,
-        ptr::null_mut(),
-        None,
-        context as *const core::ffi::c_void,
-        iosb,
-        IOCTL_AFD_POLL,
-        info as *const core::ffi::c_void,
-        size_of::<PollInfo>() as u32,
-        info as *mut core::ffi::c_void,
-        size_of::<PollInfo>() as u32,
-    );
+    };
+    // SAFETY: the caller gives valid buffers that no one else touches
+    // while no poll is outstanding on them; they stay valid until the
+    // completion is dequeued, so the driver may write to them until then.
+    let status = unsafe {
+        let info = ptr::addr_of_mut!((*bufs).info);
+        info.write(request);
+        let iosb = ptr::addr_of_mut!((*bufs).iosb);
+        (*iosb).Anonymous.Status = STATUS_PENDING;
+        NtDeviceIoControlFile(
+            afd,
+            ptr::null_mut(),
+            None,
+            context as *const core::ffi::c_void,
+            iosb,
+            IOCTL_AFD_POLL,
+            info as *const core::ffi::c_void,
+            size_of::<PollInfo>() as u32,
+            info as *mut core::ffi::c_void,
+            size_of::<PollInfo>() as u32,
+        )
+    };
     // Success or pending: a completion will be queued either way.
     if status == STATUS_SUCCESS || status == STATUS_PENDING {
         Ok(())
@@ -241,7 +247,9 @@ pub(crate) unsafe fn poll(
 /// `bufs` must be the buffers of a poll sent on the open AFD handle `afd`.
 pub(crate) unsafe fn cancel(afd: HANDLE, bufs: *mut PollBuffers) -> io::Result<()> {
     let mut cancel_iosb = IO_STATUS_BLOCK::default();
-    let status = NtCancelIoFileEx(afd, ptr::addr_of!((*bufs).iosb), &mut cancel_iosb);
+    // SAFETY: per the contract, `bufs` holds the status block of a request
+    // sent on `afd`; `cancel_iosb` is a live local.
+    let status = unsafe { NtCancelIoFileEx(afd, ptr::addr_of!((*bufs).iosb), &mut cancel_iosb) };
     // Not found: it completed already, and its completion is queued.
     if status == STATUS_SUCCESS || status == STATUS_NOT_FOUND {
         Ok(())
