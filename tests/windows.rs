@@ -372,7 +372,7 @@ fn many_sockets_more_than_events_capacity() {
             .unwrap();
         pairs.push((c, s));
     }
-    let mut seen = vec![false; 100];
+    let mut seen = [false; 100];
     let start = Instant::now();
     while seen.iter().any(|s| !s) && start.elapsed() < DEADLINE {
         poll.poll(&mut events, Some(TICK)).unwrap();
@@ -444,7 +444,7 @@ fn concurrent_polls_share_oneshot_events() {
         c.write_all(b"x").unwrap();
     }
     let start = Instant::now();
-    while seen.lock().unwrap().iter().any(|&n| n == 0) && start.elapsed() < DEADLINE {
+    while seen.lock().unwrap().contains(&0) && start.elapsed() < DEADLINE {
         std::thread::sleep(Duration::from_millis(10));
     }
     // Give a duplicate the time to show up, then stop the pollers.
