@@ -23,7 +23,7 @@
 
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::{cell::UnsafeCell, fmt};
@@ -837,6 +837,8 @@ pub(crate) struct IoSourceState {
     inner: OnceLock<Arc<Inner>>,
     slot: AtomicPtr<Slot>,
     owner: AtomicU64,
+    /// The base socket, found at the first registration (0: not yet).
+    base: AtomicUsize,
 }
 
 impl fmt::Debug for IoSourceState {
@@ -859,6 +861,7 @@ impl IoSourceState {
             inner: OnceLock::new(),
             slot: AtomicPtr::new(ptr::null_mut()),
             owner: AtomicU64::new(0),
+            base: AtomicUsize::new(0),
         }
     }
 
@@ -938,7 +941,15 @@ impl IoSourceState {
         if !self.slot.load(Ordering::Acquire).is_null() {
             return Err(already_registered());
         }
-        let base = afd::base_socket(socket)?;
+        // The socket under a handle never changes: ask once.
+        let base = match self.base.load(Ordering::Relaxed) {
+            0 => {
+                let base = afd::base_socket(socket)?;
+                self.base.store(base, Ordering::Relaxed);
+                base
+            }
+            base => base,
+        };
         let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
         let slot_ptr = inner.alloc_slot()?;
         // SAFETY: the slot is in the slab, which `inner` keeps alive.
