@@ -26,6 +26,9 @@ use windows_sys::Win32::Storage::FileSystem::{
     SetFileCompletionNotificationModes, FILE_SHARE_READ, FILE_SHARE_WRITE, SYNCHRONIZE,
 };
 use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDLE;
+
+use super::events::{READ_CLOSED, WRITE_CLOSED};
+use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
 use windows_sys::Win32::System::IO::{CreateIoCompletionPort, IO_STATUS_BLOCK};
 
 /// `IOCTL_AFD_POLL`: device `FILE_DEVICE_NETWORK`, function 9, buffered, any access.
@@ -39,6 +42,60 @@ pub(crate) const POLL_ABORT: u32 = 0x0010;
 pub(crate) const POLL_LOCAL_CLOSE: u32 = 0x0020;
 pub(crate) const POLL_ACCEPT: u32 = 0x0080;
 pub(crate) const POLL_CONNECT_FAIL: u32 = 0x0100;
+
+/// The readable direction's AFD conditions.
+pub(crate) const AFD_READ: u32 = POLL_RECEIVE
+    | POLL_RECEIVE_EXPEDITED
+    | POLL_ACCEPT
+    | POLL_DISCONNECT
+    | POLL_ABORT
+    | POLL_CONNECT_FAIL;
+/// The writable direction's AFD conditions.
+pub(crate) const AFD_WRITE: u32 = POLL_SEND | POLL_ABORT | POLL_CONNECT_FAIL;
+/// What hang-up interest alone asks for.
+pub(crate) const AFD_HUP: u32 = POLL_DISCONNECT | POLL_ABORT | POLL_CONNECT_FAIL;
+
+/// The AFD conditions that report `active` readiness.
+pub(crate) fn afd_mask(active: usize) -> u32 {
+    let mut m = 0;
+    if active & READABLE != 0 {
+        m |= AFD_READ;
+    }
+    if active & WRITABLE != 0 {
+        m |= AFD_WRITE;
+    }
+    if active & HUP != 0 {
+        m |= AFD_HUP;
+    }
+    if m != 0 {
+        m |= POLL_LOCAL_CLOSE;
+    }
+    m
+}
+
+/// Readiness and closed marks for the AFD conditions in `events`.
+pub(crate) fn afd_ready(events: u32) -> (usize, u32) {
+    let (mut kind, mut closed) = (0, 0);
+    if events & (POLL_RECEIVE | POLL_RECEIVE_EXPEDITED | POLL_ACCEPT) != 0 {
+        kind |= READABLE;
+    }
+    if events & POLL_SEND != 0 {
+        kind |= WRITABLE;
+    }
+    if events & POLL_DISCONNECT != 0 {
+        kind |= READABLE | HUP;
+        closed |= READ_CLOSED;
+    }
+    if events & POLL_ABORT != 0 {
+        kind |= READABLE | WRITABLE | HUP;
+        closed |= READ_CLOSED | WRITE_CLOSED;
+    }
+    if events & POLL_CONNECT_FAIL != 0 {
+        kind |= READABLE | WRITABLE | ERROR | HUP;
+        closed |= READ_CLOSED | WRITE_CLOSED;
+    }
+    (kind, closed)
+}
 
 /// One socket in a poll request, and what the driver found on it.
 #[repr(C)]

@@ -5,26 +5,29 @@
 //! holds the buffers of the socket's one outstanding AFD poll, so they stay
 //! put until the driver is done with them, and the registration's state.
 //! Slots are allocated 32 at a time, each such chunk with its own handle on
-//! the AFD device, and never moved or freed before the selector itself: a slot given back (deregistered, or its socket dropped)
-//! goes on a free list once its last poll has completed, and the next
-//! registration takes it. Registering, polling and socket IO therefore
-//! allocate nothing once the slab is as large as the most sockets ever
-//! registered at once.
+//! the AFD device, and never moved or freed before the selector itself: a
+//! slot given back (deregistered, or its socket dropped) goes on a free list
+//! once its last poll has completed, and the next registration takes it.
+//! Registering, polling and socket IO therefore allocate nothing once the
+//! slab is as large as the most sockets ever registered at once.
 //!
 //! AFD polls are one-shot; the three trigger modes are built on them:
 //! - level: after an event the poll is sent again when the next `select`
 //!   starts, so it reports the condition again while it holds (and not
 //!   once the user has drained the socket in between);
 //! - edge: after an event the reported directions are left out of the
-//!   next poll (sent when the next `select` starts)
-//!   until an operation on the socket returns `WouldBlock` (see
-//!   [`IoSourceState::do_io`]), which puts them back;
+//!   socket's polls until an operation on the socket returns `WouldBlock`
+//!   (see [`IoSourceState::do_io`]), which puts them back;
 //! - oneshot: after an event nothing is polled until `reregister`.
+//!
+//! The other parts of the backend: [`Events`](super::events) (the records),
+//! [`Waker`](super::waker) (posted completions) and
+//! [`IoSourceState`](super::state) (a socket's side of its registration).
 
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use std::{cell::UnsafeCell, fmt};
 
@@ -33,11 +36,13 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::Networking::WinSock::SOCKET;
 use windows_sys::Win32::System::IO::{
-    CreateIoCompletionPort, GetQueuedCompletionStatusEx, PostQueuedCompletionStatus,
-    OVERLAPPED_ENTRY,
+    CreateIoCompletionPort, GetQueuedCompletionStatusEx, OVERLAPPED_ENTRY,
 };
 
-use super::afd::{self, Afd, PollBuffers};
+use super::afd::{self, afd_mask, afd_ready, Afd, PollBuffers};
+use super::events::{record, Events};
+use super::state::IoSourceState;
+use super::waker::WakerState;
 use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
@@ -45,90 +50,32 @@ use crate::{PollOpt, Ready, Token};
 /// keeps a handle's outstanding polls in a list, so a handle carries few.
 const CHUNK: usize = 32;
 
-/// Marks in a record's byte count: the read or write side is closed.
-const READ_CLOSED: u32 = 1 << 16;
-const WRITE_CLOSED: u32 = 1 << 17;
-
-/// The readable direction's AFD conditions.
-const AFD_READ: u32 = afd::POLL_RECEIVE
-    | afd::POLL_RECEIVE_EXPEDITED
-    | afd::POLL_ACCEPT
-    | afd::POLL_DISCONNECT
-    | afd::POLL_ABORT
-    | afd::POLL_CONNECT_FAIL;
-/// The writable direction's AFD conditions.
-const AFD_WRITE: u32 = afd::POLL_SEND | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL;
-/// What hang-up interest alone asks for.
-const AFD_HUP: u32 = afd::POLL_DISCONNECT | afd::POLL_ABORT | afd::POLL_CONNECT_FAIL;
-
-/// The AFD conditions that report `active` readiness.
-fn afd_mask(active: usize) -> u32 {
-    let mut m = 0;
-    if active & READABLE != 0 {
-        m |= AFD_READ;
-    }
-    if active & WRITABLE != 0 {
-        m |= AFD_WRITE;
-    }
-    if active & HUP != 0 {
-        m |= AFD_HUP;
-    }
-    if m != 0 {
-        m |= afd::POLL_LOCAL_CLOSE;
-    }
-    m
-}
-
-/// Readiness and closed marks for the AFD conditions in `events`.
-fn afd_ready(events: u32) -> (usize, u32) {
-    let (mut kind, mut closed) = (0, 0);
-    if events & (afd::POLL_RECEIVE | afd::POLL_RECEIVE_EXPEDITED | afd::POLL_ACCEPT) != 0 {
-        kind |= READABLE;
-    }
-    if events & afd::POLL_SEND != 0 {
-        kind |= WRITABLE;
-    }
-    if events & afd::POLL_DISCONNECT != 0 {
-        kind |= READABLE | HUP;
-        closed |= READ_CLOSED;
-    }
-    if events & afd::POLL_ABORT != 0 {
-        kind |= READABLE | WRITABLE | HUP;
-        closed |= READ_CLOSED | WRITE_CLOSED;
-    }
-    if events & afd::POLL_CONNECT_FAIL != 0 {
-        kind |= READABLE | WRITABLE | ERROR | HUP;
-        closed |= READ_CLOSED | WRITE_CLOSED;
-    }
-    (kind, closed)
-}
-
 /// A registration's state, under its slot's lock.
-struct SlotState {
+pub(super) struct SlotState {
     /// Unique number of the registration using the slot (0: free).
-    owner: u64,
-    socket: SOCKET,
-    token: usize,
-    interest: usize,
-    opts: PollOpt,
+    pub(super) owner: u64,
+    pub(super) socket: SOCKET,
+    pub(super) token: usize,
+    pub(super) interest: usize,
+    pub(super) opts: PollOpt,
     /// The readiness currently watched (edge and oneshot narrow it).
-    active: usize,
+    pub(super) active: usize,
     /// A poll is outstanding; its conditions are `pending_mask`.
-    pending: bool,
-    pending_mask: u32,
+    pub(super) pending: bool,
+    pub(super) pending_mask: u32,
     /// A cancel was asked for the outstanding poll.
-    cancelling: bool,
+    pub(super) cancelling: bool,
     /// Deregistered: the slot goes back to the free list when the
     /// outstanding poll completes.
-    deleted: bool,
+    pub(super) deleted: bool,
     /// The socket was closed under the registration.
-    closed: bool,
+    pub(super) closed: bool,
     /// On the selector's re-arm list.
-    queued: bool,
+    pub(super) queued: bool,
 }
 
 impl SlotState {
-    const fn free() -> SlotState {
+    pub(super) const fn free() -> SlotState {
         SlotState {
             owner: 0,
             socket: 0,
@@ -149,7 +96,7 @@ impl SlotState {
 /// What a completion's context points to: its first field says which.
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
-enum Kind {
+pub(super) enum Kind {
     Slot = 1,
     Waker = 2,
 }
@@ -168,13 +115,13 @@ unsafe fn kind_of(ptr: *const ()) -> Kind {
 
 /// One socket's place in the selector.
 #[repr(C)]
-pub(crate) struct Slot {
+pub(super) struct Slot {
     kind: Kind,
     /// The AFD handle of the slot's chunk, which sends its polls.
-    afd: HANDLE,
+    pub(super) afd: HANDLE,
     /// The outstanding poll's buffers: the driver writes them until the
     /// poll's completion is dequeued; otherwise only touched under `state`.
-    bufs: UnsafeCell<PollBuffers>,
+    pub(super) bufs: UnsafeCell<PollBuffers>,
     state: Mutex<SlotState>,
     /// Next free slot, under the slab's lock.
     next_free: AtomicPtr<Slot>,
@@ -194,7 +141,7 @@ impl Slot {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, SlotState> {
+    pub(super) fn lock(&self) -> MutexGuard<'_, SlotState> {
         // A panic while holding the lock leaves consistent data behind.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -217,8 +164,8 @@ struct Slab {
 unsafe impl Send for Slab {}
 
 /// What the selector and every registration and waker share.
-pub(crate) struct Inner {
-    port: HANDLE,
+pub(super) struct Inner {
+    pub(super) port: HANDLE,
     slab: Mutex<Slab>,
     /// Slots whose poll is sent again at the start of the next `select`
     /// (a lock-free stack, taken whole).
@@ -239,7 +186,7 @@ impl Inner {
 
     /// Takes a free slot, growing the slab by a chunk (with its own AFD
     /// handle) when none is left.
-    fn alloc_slot(&self) -> io::Result<*const Slot> {
+    pub(super) fn alloc_slot(&self) -> io::Result<*const Slot> {
         let mut slab = self.slab();
         if slab.free.is_null() {
             let afd = match slab.spare_afd.take() {
@@ -260,7 +207,7 @@ impl Inner {
     }
 
     /// Gives a slot back; its poll must not be outstanding.
-    fn free_slot(&self, slot: &Slot, st: &mut SlotState) {
+    pub(super) fn free_slot(&self, slot: &Slot, st: &mut SlotState) {
         *st = SlotState::free();
         let mut slab = self.slab();
         slot.next_free.store(slab.free, Ordering::Relaxed);
@@ -270,7 +217,7 @@ impl Inner {
     /// Brings the outstanding poll in line with `st.active`: sends one
     /// when none is out, cancels one that asks for other conditions (its
     /// completion sends the right one).
-    fn update(&self, slot: &Slot, st: &mut SlotState) -> io::Result<()> {
+    pub(super) fn update(&self, slot: &Slot, st: &mut SlotState) -> io::Result<()> {
         if st.deleted || st.closed {
             return Ok(());
         }
@@ -504,7 +451,7 @@ fn release_completion(e: &OVERLAPPED_ENTRY) -> bool {
 
 /// An IO completion port with an AFD handle for socket polls.
 pub(crate) struct Selector {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl fmt::Debug for Selector {
@@ -674,388 +621,4 @@ fn ceil_ms(d: Duration) -> u32 {
         .saturating_mul(1000)
         .saturating_add(u64::from(d.subsec_nanos().div_ceil(1_000_000)));
     ms.min(u64::from(INFINITE - 1)) as u32
-}
-
-/// A record for `token` with readiness and closed marks `bits`.
-#[inline]
-fn record(token: usize, bits: u32) -> OVERLAPPED_ENTRY {
-    OVERLAPPED_ENTRY {
-        lpCompletionKey: token,
-        lpOverlapped: ptr::null_mut(),
-        Internal: 0,
-        dwNumberOfBytesTransferred: bits,
-    }
-}
-
-/// The port's completion records, rewritten in place into evio's records:
-/// the key is the token, the byte count the readiness.
-pub(crate) struct Events {
-    buf: Vec<OVERLAPPED_ENTRY>,
-    cap: usize,
-}
-
-// SAFETY: once `select` returns, the records hold plain numbers (a token and
-// readiness bits); the pointer member is null and never dereferenced.
-unsafe impl Send for Events {}
-// SAFETY: as above; `&Events` only reads the records.
-unsafe impl Sync for Events {}
-
-impl Events {
-    pub(crate) fn with_capacity(cap: usize) -> Events {
-        Events {
-            buf: Vec::with_capacity(cap),
-            cap,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn capacity(&self) -> usize {
-        self.cap
-    }
-
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    #[inline]
-    pub(crate) fn get(&self, idx: usize) -> Option<&OVERLAPPED_ENTRY> {
-        self.buf.get(idx)
-    }
-
-    #[inline]
-    pub(crate) fn clear(&mut self) {
-        self.buf.clear();
-    }
-
-    /// Appends a user-space readiness event; false when the buffer is full.
-    #[inline]
-    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
-        if self.buf.len() >= self.cap {
-            return false;
-        }
-        let mut bits = ready.as_usize() as u32 & 0xffff;
-        if ready.is_hup() {
-            bits |= READ_CLOSED | WRITE_CLOSED;
-        }
-        // Never reallocates: len < cap <= the capacity allocated at creation.
-        self.buf.push(record(token.0, bits));
-        true
-    }
-
-    /// Removes the records carrying `token` (evio's internal wake-ups).
-    pub(crate) fn remove_token(&mut self, token: Token) {
-        self.buf.retain(|e| e.lpCompletionKey != token.0);
-    }
-}
-
-/// Conversion of a record into an [`Event`](crate::event::Event).
-pub(crate) mod event {
-    use super::*;
-    use crate::event::Event;
-
-    #[inline]
-    pub(crate) fn to_event(e: &OVERLAPPED_ENTRY) -> Event {
-        let bits = e.dwNumberOfBytesTransferred;
-        Event::with_closed(
-            Ready::from_usize((bits & 0xffff) as usize),
-            Token(e.lpCompletionKey),
-            bits & READ_CLOSED != 0,
-            bits & WRITE_CLOSED != 0,
-        )
-    }
-}
-
-/// A waker's shared state: the context of its posted completion.
-#[repr(C)]
-struct WakerState {
-    kind: Kind,
-    /// A wake-up is queued on the port and not yet dequeued.
-    posted: AtomicBool,
-    token: Token,
-}
-
-/// A cross-thread wake-up: a completion posted to the port.
-///
-/// At most one wake-up per waker is queued at a time, so any number of
-/// `wake` calls between two polls make one event.
-pub(crate) struct Waker {
-    inner: Arc<Inner>,
-    state: Arc<WakerState>,
-}
-
-impl fmt::Debug for Waker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Waker")
-            .field("token", &self.state.token)
-            .finish()
-    }
-}
-
-impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
-        Ok(Waker {
-            inner: selector.inner.clone(),
-            state: Arc::new(WakerState {
-                kind: Kind::Waker,
-                posted: AtomicBool::new(false),
-                token,
-            }),
-        })
-    }
-
-    /// Posts a completion unless one is queued already: the poll that
-    /// dequeues it reports a readable event with the waker's token.
-    pub(crate) fn wake(&self) -> io::Result<()> {
-        if self.state.posted.swap(true, Ordering::AcqRel) {
-            return Ok(());
-        }
-        // The queued completion holds one reference, given back by the
-        // poll that dequeues it (or by the selector's drop).
-        let ctx = Arc::into_raw(self.state.clone());
-        // SAFETY: the port stays open while `inner` lives; the context
-        // points to a live `WakerState`, kept alive by the reference above.
-        let ok = unsafe {
-            PostQueuedCompletionStatus(self.inner.port, 0, self.state.token.0, ctx as *const _)
-        };
-        if ok == 0 {
-            let err = io::Error::last_os_error();
-            // SAFETY: nothing was queued: take the reference back.
-            drop(unsafe { Arc::from_raw(ctx) });
-            self.state.posted.store(false, Ordering::Release);
-            return Err(err);
-        }
-        Ok(())
-    }
-}
-
-/// Unique numbers for registrations, so a stale slot pointer is recognized.
-static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
-
-/// A socket's registration: the selector it is bound to and its slot.
-pub(crate) struct IoSourceState {
-    inner: OnceLock<Arc<Inner>>,
-    slot: AtomicPtr<Slot>,
-    owner: AtomicU64,
-    /// The base socket, found at the first registration (0: not yet).
-    base: AtomicUsize,
-}
-
-impl fmt::Debug for IoSourceState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IoSourceState")
-            .field("registered", &!self.slot.load(Ordering::Relaxed).is_null())
-            .finish()
-    }
-}
-
-impl Default for IoSourceState {
-    fn default() -> Self {
-        IoSourceState::new()
-    }
-}
-
-impl IoSourceState {
-    pub(crate) fn new() -> IoSourceState {
-        IoSourceState {
-            inner: OnceLock::new(),
-            slot: AtomicPtr::new(ptr::null_mut()),
-            owner: AtomicU64::new(0),
-            base: AtomicUsize::new(0),
-        }
-    }
-
-    /// Runs one IO operation; when it would block, puts the directions an
-    /// edge-triggered event took out back into the socket's poll.
-    #[inline]
-    pub(crate) fn do_io<T, F, R>(&self, f: F, io: &T) -> io::Result<R>
-    where
-        F: FnOnce(&T) -> io::Result<R>,
-    {
-        let res = f(io);
-        if let Err(e) = &res {
-            if e.kind() == io::ErrorKind::WouldBlock {
-                self.rearm();
-            }
-        }
-        res
-    }
-
-    #[cold]
-    fn rearm(&self) {
-        let slot = self.slot.load(Ordering::Acquire);
-        if slot.is_null() {
-            return;
-        }
-        let owner = self.owner.load(Ordering::Acquire);
-        let Some(inner) = self.inner.get() else {
-            return;
-        };
-        // SAFETY: slots live as long as the slab, which `inner` keeps alive.
-        let slot = unsafe { &*slot };
-        let mut st = slot.lock();
-        if st.owner != owner || st.opts.is_oneshot() || st.active == st.interest {
-            return;
-        }
-        st.active = st.interest;
-        if inner.update(slot, &mut st).is_err() {
-            // The socket is gone from under the poll: nothing to watch.
-            st.closed = true;
-        }
-    }
-
-    /// The slot of the current registration, locked, if this state has one.
-    fn locked(&self) -> Option<(&Slot, MutexGuard<'_, SlotState>)> {
-        let slot = self.slot.load(Ordering::Acquire);
-        if slot.is_null() {
-            return None;
-        }
-        let owner = self.owner.load(Ordering::Acquire);
-        // SAFETY: a non-null slot pointer implies `inner` is set, and the
-        // slab it points into lives as long as `inner`.
-        let slot = unsafe { &*slot };
-        let st = slot.lock();
-        if st.owner != owner {
-            return None;
-        }
-        Some((slot, st))
-    }
-
-    fn bind(&self, selector: &Selector) -> io::Result<&Arc<Inner>> {
-        let inner = self.inner.get_or_init(|| selector.inner.clone());
-        if !Arc::ptr_eq(inner, &selector.inner) {
-            return Err(crate::poll::other_poll());
-        }
-        Ok(inner)
-    }
-
-    fn register(
-        &self,
-        selector: &Selector,
-        socket: SOCKET,
-        token: Token,
-        interest: Ready,
-        opts: PollOpt,
-    ) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        if !self.slot.load(Ordering::Acquire).is_null() {
-            return Err(already_registered());
-        }
-        // The socket under a handle never changes: ask once.
-        let base = match self.base.load(Ordering::Relaxed) {
-            0 => {
-                let base = afd::base_socket(socket)?;
-                self.base.store(base, Ordering::Relaxed);
-                base
-            }
-            base => base,
-        };
-        let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
-        let slot_ptr = inner.alloc_slot()?;
-        // SAFETY: the slot is in the slab, which `inner` keeps alive.
-        let slot = unsafe { &*slot_ptr };
-        let mut st = slot.lock();
-        *st = SlotState {
-            owner,
-            socket: base,
-            token: token.0,
-            interest: interest.as_usize(),
-            opts,
-            active: interest.as_usize(),
-            ..SlotState::free()
-        };
-        self.owner.store(owner, Ordering::Release);
-        if self
-            .slot
-            .compare_exchange(
-                ptr::null_mut(),
-                slot_ptr as *mut Slot,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
-            inner.free_slot(slot, &mut st);
-            return Err(already_registered());
-        }
-        if let Err(e) = inner.update(slot, &mut st) {
-            self.slot.store(ptr::null_mut(), Ordering::Release);
-            inner.free_slot(slot, &mut st);
-            return Err(e);
-        }
-        Ok(())
-    }
-
-    fn reregister(
-        &self,
-        selector: &Selector,
-        token: Token,
-        interest: Ready,
-        opts: PollOpt,
-    ) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        let Some((slot, mut st)) = self.locked() else {
-            return Err(not_registered());
-        };
-        st.token = token.0;
-        st.interest = interest.as_usize();
-        st.opts = opts;
-        st.active = interest.as_usize();
-        inner.update(slot, &mut st)
-    }
-
-    fn deregister(&self, selector: &Selector) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        self.release(inner)
-    }
-
-    /// Ends the current registration; the slot is given back once no poll
-    /// is outstanding on it.
-    fn release(&self, inner: &Inner) -> io::Result<()> {
-        let Some((slot, mut st)) = self.locked() else {
-            return Err(not_registered());
-        };
-        self.slot.store(ptr::null_mut(), Ordering::Release);
-        st.owner = 0;
-        if st.pending {
-            st.deleted = true;
-            if !st.cancelling {
-                // SAFETY: the buffers are those of the poll sent on the
-                // slot's AFD handle, open as long as the slab.
-                if unsafe { afd::cancel(slot.afd, slot.bufs.get()) }.is_ok() {
-                    st.cancelling = true;
-                }
-            }
-        } else if st.queued {
-            // Freed when the re-arm list is taken.
-            st.deleted = true;
-        } else {
-            inner.free_slot(slot, &mut st);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for IoSourceState {
-    fn drop(&mut self) {
-        if let Some(inner) = self.inner.get() {
-            let _ = self.release(inner);
-        }
-    }
-}
-
-#[cold]
-fn already_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        "the socket is registered already",
-    )
-}
-
-#[cold]
-fn not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the socket is not registered with this Poll",
-    )
 }
