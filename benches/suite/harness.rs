@@ -154,6 +154,22 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// The soft limit on open descriptors.
+pub fn fd_limit() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 1024;
+    }
+    // `rlim_t` is narrower than u64 on some 32-bit targets.
+    #[allow(clippy::unnecessary_cast)]
+    let cur = lim.rlim_cur as u64;
+    cur
+}
+
 /// Raises the soft limit on open descriptors to the hard limit, for the
 /// workloads that open thousands.
 pub fn raise_fd_limit() {

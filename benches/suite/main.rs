@@ -269,6 +269,22 @@ mod linux {
                 if !args.peers.is_empty() && !args.peers.iter().any(|p| p == peer) {
                     continue;
                 }
+                // Descriptors the workload opens (a pair per connection).
+                let fds = match spec.workload {
+                    "dispatch" => spec.param,
+                    "many" => 2 * spec.param,
+                    _ => 0,
+                };
+                if fds + 64 > harness::fd_limit() {
+                    println!(
+                        "{:<52} {:>8} skipped: needs {} descriptors, the limit is {}",
+                        spec.label,
+                        peer,
+                        fds + 64,
+                        harness::fd_limit()
+                    );
+                    continue;
+                }
                 let stats = if spec.workload == "timeout" {
                     let d = Duration::from_nanos(spec.param);
                     let samples = if args.quick { 20 } else { 200 };
