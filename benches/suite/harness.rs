@@ -93,8 +93,47 @@ pub struct Stats {
 /// Warms `body` up, calibrates a sample to about `cfg.sample`, then times
 /// `cfg.samples` samples and returns their median.
 pub fn run(cfg: &Config, body: &mut Body) -> Stats {
-    // Warm-up, doubling the iteration count until the warm-up time is spent;
-    // it also tells how long one iteration takes.
+    run_interleaved(cfg, std::slice::from_mut(body)).remove(0)
+}
+
+/// Like [`run`] for several bodies (the peers of one workload), taking
+/// their samples in turn, so that a change in the machine's load during
+/// the run falls on every peer alike.
+pub fn run_interleaved(cfg: &Config, bodies: &mut [Body]) -> Vec<Stats> {
+    let iters: Vec<u64> = bodies.iter_mut().map(|b| warm_up(cfg, b)).collect();
+    let mut per_op = vec![Vec::with_capacity(cfg.samples); bodies.len()];
+    let mut ops = vec![0u64; bodies.len()];
+    let mut allocs = vec![0u64; bodies.len()];
+    for _ in 0..cfg.samples {
+        for (i, body) in bodies.iter_mut().enumerate() {
+            let a0 = allocations();
+            let t = Instant::now();
+            let n = body(iters[i]);
+            let el = t.elapsed();
+            allocs[i] += allocations() - a0;
+            ops[i] += n;
+            per_op[i].push(el.as_nanos() as f64 / n.max(1) as f64);
+        }
+    }
+    per_op
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut v)| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            Stats {
+                median_ns: median(&v),
+                min_ns: v[0],
+                max_ns: v[v.len() - 1],
+                allocs_per_op: allocs[i] as f64 / ops[i].max(1) as f64,
+                ops: ops[i],
+            }
+        })
+        .collect()
+}
+
+/// Runs `body` for `cfg.warmup`, doubling the iteration count, and returns
+/// the count that makes a sample last about `cfg.sample`.
+fn warm_up(cfg: &Config, body: &mut Body) -> u64 {
     let start = Instant::now();
     let mut iters = 1u64;
     let mut per_iter;
@@ -110,26 +149,7 @@ pub fn run(cfg: &Config, body: &mut Body) -> Stats {
             iters = iters.saturating_mul(2);
         }
     }
-    let iters = ((cfg.sample.as_secs_f64() / per_iter.max(1e-9)) as u64).max(1);
-    let mut per_op = Vec::with_capacity(cfg.samples);
-    let mut total_ops = 0;
-    let allocs0 = allocations();
-    for _ in 0..cfg.samples {
-        let t = Instant::now();
-        let ops = body(iters);
-        let el = t.elapsed();
-        total_ops += ops;
-        per_op.push(el.as_nanos() as f64 / ops.max(1) as f64);
-    }
-    let allocs = allocations() - allocs0;
-    per_op.sort_by(|a, b| a.total_cmp(b));
-    Stats {
-        median_ns: median(&per_op),
-        min_ns: per_op[0],
-        max_ns: per_op[per_op.len() - 1],
-        allocs_per_op: allocs as f64 / total_ops.max(1) as f64,
-        ops: total_ops,
-    }
+    ((cfg.sample.as_secs_f64() / per_iter.max(1e-9)) as u64).max(1)
 }
 
 /// The median of sorted values.

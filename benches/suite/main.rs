@@ -265,16 +265,17 @@ mod linux {
             {
                 continue;
             }
+            // Descriptors the workload opens per peer (a pair per connection).
+            let fds = match spec.workload {
+                "dispatch" => spec.param,
+                "many" => 2 * spec.param,
+                _ => 0,
+            };
+            let mut peers = Vec::new();
             for peer in PEERS {
                 if !args.peers.is_empty() && !args.peers.iter().any(|p| p == peer) {
                     continue;
                 }
-                // Descriptors the workload opens (a pair per connection).
-                let fds = match spec.workload {
-                    "dispatch" => spec.param,
-                    "many" => 2 * spec.param,
-                    _ => 0,
-                };
                 if fds + 64 > harness::fd_limit() {
                     println!(
                         "{:<52} {:>8} skipped: needs {} descriptors, the limit is {}",
@@ -285,29 +286,46 @@ mod linux {
                     );
                     continue;
                 }
-                let stats = if spec.workload == "timeout" {
-                    let d = Duration::from_nanos(spec.param);
-                    let samples = if args.quick { 20 } else { 200 };
-                    match timeouts(peer, d, samples) {
-                        Some(mut v) => {
-                            v.sort_by(|a, b| a.total_cmp(b));
-                            Stats {
-                                median_ns: harness::median(&v),
-                                min_ns: v[0],
-                                // The 99th percentile, not the maximum.
-                                max_ns: harness::quantile(&v, 0.99),
-                                allocs_per_op: 0.0,
-                                ops: v.len() as u64,
-                            }
-                        }
-                        None => continue,
+                peers.push(peer);
+            }
+            let mut results: Vec<(&str, Stats)> = Vec::new();
+            if spec.workload == "timeout" {
+                let d = Duration::from_nanos(spec.param);
+                let samples = if args.quick { 20 } else { 200 };
+                for peer in peers {
+                    if let Some(mut v) = timeouts(peer, d, samples) {
+                        v.sort_by(|a, b| a.total_cmp(b));
+                        let stats = Stats {
+                            median_ns: harness::median(&v),
+                            min_ns: v[0],
+                            // The 99th percentile, not the maximum.
+                            max_ns: harness::quantile(&v, 0.99),
+                            allocs_per_op: 0.0,
+                            ops: v.len() as u64,
+                        };
+                        results.push((peer, stats));
                     }
-                } else {
-                    match body(spec.workload, peer, spec.param) {
-                        Some(mut b) => harness::run(&cfg, &mut b),
-                        None => continue,
+                }
+            } else if spec.workload != "set_readiness"
+                && fds * peers.len() as u64 + 64 <= harness::fd_limit()
+            {
+                // Every peer at once, their samples taken in turn. Not for
+                // the setter threads of set_readiness, which would spin
+                // while the other peers are timed.
+                let (names, mut bodies): (Vec<&str>, Vec<Body>) = peers
+                    .iter()
+                    .filter_map(|&peer| Some((peer, body(spec.workload, peer, spec.param)?)))
+                    .unzip();
+                let stats = harness::run_interleaved(&cfg, &mut bodies);
+                results.extend(names.into_iter().zip(stats));
+            } else {
+                for peer in peers {
+                    if let Some(mut b) = body(spec.workload, peer, spec.param) {
+                        results.push((peer, harness::run(&cfg, &mut b)));
                     }
-                };
+                }
+            }
+            for (peer, stats) in results {
                 println!(
                     "{:<52} {:>8} {:>12.1} {:>12.1} {:>12.1} {:>10.3}",
                     spec.label,
