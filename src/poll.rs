@@ -195,8 +195,18 @@ impl Poll {
         let mut wait_for = timeout;
         loop {
             let queue = self.queue.get();
+            // With user-space readiness, a poll that may block says so
+            // first, and then setters wake it; it does not block when
+            // something is queued already.
+            let mut waiting = None;
             let wait = match queue {
-                Some(q) if q.has_pending() => Some(Duration::ZERO),
+                Some(q) if wait_for != Some(Duration::ZERO) => match q.begin_wait() {
+                    Some(guard) => {
+                        waiting = Some(guard);
+                        wait_for
+                    }
+                    None => Some(Duration::ZERO),
+                },
                 _ => wait_for,
             };
             // When the OS's events filled the whole buffer last time and
@@ -217,6 +227,7 @@ impl Poll {
                 events.inner.clear();
                 Ok(())
             };
+            drop(waiting);
             match res {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {

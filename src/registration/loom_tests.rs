@@ -170,9 +170,9 @@ fn close_racing_set() {
     });
 }
 
-/// No lost wake-up: a poller that finds nothing queued and no wake-up
-/// pending blocks; then, at the end, either nothing is queued or a wake-up
-/// is pending for it. Two nodes, so one push lands on a non-empty stack.
+/// No lost wake-up: a poller that counts itself as a waiter and finds
+/// nothing queued and no wake-up pending blocks; then, at the end, either
+/// nothing is queued or a wake-up is pending for it. Two nodes, so one push lands on a non-empty stack.
 #[test]
 fn wake_up_not_lost() {
     loom::model(|| {
@@ -182,19 +182,21 @@ fn wake_up_not_lost() {
         let sa = thread::spawn(move || Node::set_readiness(&a, Ready::readable()).unwrap());
         let sb = thread::spawn(move || Node::set_readiness(&b, Ready::readable()).unwrap());
         let mut seen = Vec::new();
-        let mut blocked = false;
+        let mut blocked = None;
         for _ in 0..2 {
-            let pending = q.has_pending();
             let woken = q.waker().take() > 0;
-            if !pending && !woken {
-                blocked = true;
-                break;
+            if !woken {
+                // Counted as a waiter, with nothing queued: it blocks.
+                if let Some(guard) = q.begin_wait() {
+                    blocked = Some(guard);
+                    break;
+                }
             }
             seen.extend(poll(&q, 4));
         }
         sa.join().unwrap();
         sb.join().unwrap();
-        if blocked {
+        if blocked.is_some() {
             assert!(!q.has_pending() || q.waker().take() > 0);
         }
         seen.extend(poll(&q, 4));

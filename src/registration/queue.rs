@@ -22,9 +22,14 @@
 //!
 //! Setters push onto a Treiber stack (`head`, a compare-and-swap loop: the
 //! setter side is lock-free). The push that finds the stack empty writes to
-//! the `Poll`'s wake-up descriptor, so a burst of updates costs one system
-//! call and a `poll` that saw the queue empty before blocking is always
-//! woken. `poll` takes the whole stack with one swap, reverses it into
+//! the `Poll`'s wake-up descriptor if a `poll` may be blocked: one that is
+//! about to wait counts itself in `waiters` and then looks at the queue
+//! again (`begin_wait`), and a setter that found the stack empty reads
+//! `waiters` after its push, with a sequentially consistent fence on both
+//! sides, so at least one of the two sees the other: either the poll finds
+//! the node and does not block, or the setter wakes it. A `poll` that does
+//! not wait (its thread is busy elsewhere, or its timeout is zero) costs the
+//! setters no system call, and a burst of updates costs at most one. `poll` takes the whole stack with one swap, reverses it into
 //! arrival order, and delivers the `backlog` (nodes left over by the previous
 //! poll) first, then the new arrivals. Nodes that did not fit in the
 //! `Events` buffer, and level-triggered nodes that fired (they must be looked
@@ -38,7 +43,7 @@
 
 use std::{io, ptr};
 
-use super::sync::{Arc, AtomicPtr, AtomicUsize, Ordering, Waker};
+use super::sync::{fence, Arc, AtomicPtr, AtomicUsize, Ordering, Waker};
 use crate::{PollOpt, Ready, Token};
 
 // The `state` word. It fits in 24 bits, so 32-bit targets work too.
@@ -185,7 +190,7 @@ impl Node {
         // REGISTERED was set (so the node was bound first) in a state this
         // thread has read with acquire ordering: the queue pointer is set.
         let queue = node.bound().expect("a registered node is bound to a queue");
-        if queue.push(node.clone()) {
+        if queue.push(node.clone()) && queue.has_waiter() {
             queue.waker.wake()?;
         }
         Ok(())
@@ -380,10 +385,22 @@ struct Shared {
     head: AtomicPtr<Node>,
     /// Nodes a previous `poll` left for the next one, in delivery order.
     backlog: AtomicPtr<Node>,
+    /// `poll`s that may be blocked in the selector (see `begin_wait`).
+    waiters: AtomicUsize,
     waker: Waker,
 }
 
 impl Shared {
+    /// After a push that found the stack empty: true if a `poll` may be
+    /// blocked and must be woken. The fence pairs with the one in
+    /// `ReadinessQueue::begin_wait`: either that poll sees this push, or
+    /// this sees its count.
+    #[inline]
+    fn has_waiter(&self) -> bool {
+        fence(Ordering::SeqCst);
+        self.waiters.load(Ordering::Relaxed) != 0
+    }
+
     /// Pushes `node` (its reference goes to the stack). True when the stack
     /// was empty: the caller must wake the `Poll`.
     fn push(&self, node: Arc<Node>) -> bool {
@@ -442,6 +459,15 @@ impl Drop for Shared {
     }
 }
 
+/// Counts a `poll` as a waiter while it lives (see `begin_wait`).
+pub(crate) struct WaitGuard<'a>(&'a AtomicUsize);
+
+impl Drop for WaitGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A `Poll`'s user-space readiness queue (a handle; clones share it).
 #[derive(Clone)]
 pub(crate) struct ReadinessQueue {
@@ -469,6 +495,7 @@ impl ReadinessQueue {
             shared: Arc::new(Shared {
                 head: AtomicPtr::new(ptr::null_mut()),
                 backlog: AtomicPtr::new(ptr::null_mut()),
+                waiters: AtomicUsize::new(0),
                 waker,
             }),
         }
@@ -499,6 +526,22 @@ impl ReadinessQueue {
     #[inline]
     pub(crate) fn has_backlog(&self) -> bool {
         !self.shared.backlog.load(Ordering::Acquire).is_null()
+    }
+
+    /// For a `poll` about to wait with a non-zero timeout: counts it as a
+    /// waiter, so that setters wake it, and returns a guard that stops
+    /// counting it when dropped (after the wait). `None`, counting nothing,
+    /// when something is queued already: the poll must not block.
+    pub(crate) fn begin_wait(&self) -> Option<WaitGuard<'_>> {
+        let waiters = &self.shared.waiters;
+        waiters.fetch_add(1, Ordering::Relaxed);
+        // Pairs with the fence in `Shared::has_waiter`.
+        fence(Ordering::SeqCst);
+        if self.has_pending() {
+            waiters.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(WaitGuard(waiters))
     }
 
     /// Turns queued nodes into events after the OS's events in `events`.

@@ -5,12 +5,12 @@
 //! replaced by a counter the model can observe.
 
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 #[cfg(not(all(loom, test)))]
 pub(crate) use std::sync::Arc;
 
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 #[cfg(all(loom, test))]
 pub(crate) use loom::sync::Arc;
 
