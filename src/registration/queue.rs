@@ -555,12 +555,17 @@ impl ReadinessQueue {
 
     /// Delivers at most `room` events through `emit`, backlog first.
     pub(crate) fn deliver_with(&self, mut room: usize, mut emit: impl FnMut(Token, Ready)) {
+        let shared = &*self.shared;
         if room == 0 {
-            // Nothing fits: the nodes stay queued and `has_pending` keeps
-            // the next poll from blocking.
+            // Nothing fits: the new arrivals join the backlog, after what is
+            // there already. `has_pending` keeps the next poll from blocking,
+            // and `has_backlog` gives them its buffer first (the OS's events
+            // may fill every buffer otherwise).
+            let head = shared.head.swap(ptr::null_mut(), Ordering::AcqRel);
+            debug_assert!(head != closed());
+            shared.put_back(Chain::from_stack(head));
             return;
         }
-        let shared = &*self.shared;
         let mut todo = Chain::from_list(shared.backlog.swap(ptr::null_mut(), Ordering::AcqRel));
         let head = shared.head.swap(ptr::null_mut(), Ordering::AcqRel);
         // `poll` never runs once the queue is closed (it closes on `Poll` drop).
