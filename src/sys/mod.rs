@@ -10,7 +10,10 @@
 //!   turns one record into an [`Event`](crate::event::Event) when it is read;
 //! - `Waker`: `new(&Selector, Token)`, `wake(&self)`;
 //! - `IoSourceState`: what a socket needs beside its descriptor to be
-//!   registered (nothing on Unix).
+//!   registered (nothing on Unix; on Windows its slot in the selector, and
+//!   `do_io` re-arms the socket's AFD poll after an operation would block,
+//!   which is why Windows's `Selector::register`, `reregister` and
+//!   `deregister` take the state rather than the descriptor).
 //!
 //! This is the one place where the backend is chosen.
 
