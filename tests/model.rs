@@ -1,0 +1,558 @@
+//! Model-based test: random sequences of register / reregister /
+//! deregister / set_readiness / socket writes and reads / poll, checked
+//! step by step against a small reference model of the documented
+//! semantics (edge, level, oneshot, interest masks, tokens).
+//!
+//! Sources: three user-space `Registration`s and both ends of two Unix
+//! socket pairs registered through `EventedFd`. A socket's raw readiness is
+//! read from the kernel with `poll(2)` (zero timeout), a separate interface
+//! from epoll; the model decides which events evio must, may and must not
+//! report from it:
+//!
+//! - a handle that is not registered, or a oneshot registration that fired
+//!   and was not reregistered, reports nothing;
+//! - an event carries the current token and exactly the readiness that
+//!   holds now within the interest (never a bit outside the interest);
+//! - level: an event at every poll while ready within the interest;
+//! - edge: an event after every change into readiness (and after a
+//!   (re)registration while ready), and no event at a poll when nothing
+//!   happened to the handle since the previous poll. The kernel may
+//!   report an edge for a socket again when new data arrives while it is
+//!   readable already, so the model allows (not requires) that;
+//! - `Registration`: every `set_readiness` within the interest is an edge;
+//! - errors: registering twice is `AlreadyExists`, reregistering or
+//!   deregistering what is not registered is `NotFound`; nothing panics.
+//!
+//! Bytes written on the sockets carry a running pattern that every read
+//! checks, so data is neither lost nor reordered.
+//!
+//! The step count is `EVIO_MODEL_CASES` cases (default 256) of 400..600
+//! steps each, at least 100,000 steps in all by default.
+
+#![cfg(unix)]
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use evio::unix::EventedFd;
+use evio::{Events, Poll, PollOpt, Ready, Registration, SetReadiness, Token};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+
+const REGS: usize = 3;
+const SOCKS: usize = 4; // both ends of two pairs
+const SOURCES: usize = REGS + SOCKS;
+/// Length of the byte pattern: a prime, so offsets do not line up with sizes.
+const PATTERN: usize = 251;
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Register {
+        src: usize,
+        tok: usize,
+        interest: u8,
+        opts: u8,
+    },
+    Reregister {
+        src: usize,
+        tok: usize,
+        interest: u8,
+        opts: u8,
+    },
+    Deregister {
+        src: usize,
+    },
+    Set {
+        reg: usize,
+        ready: u8,
+    },
+    Write {
+        end: usize,
+        len: usize,
+    },
+    Read {
+        end: usize,
+        len: usize,
+    },
+    Fill {
+        end: usize,
+    },
+    Drain {
+        end: usize,
+    },
+    Poll,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let src = 0..SOURCES;
+    prop_oneof![
+        3 => (src.clone(), 0..4usize, 0..16u8, 0..4u8)
+            .prop_map(|(src, tok, interest, opts)| Op::Register { src, tok, interest, opts }),
+        3 => (src.clone(), 0..4usize, 0..16u8, 0..4u8)
+            .prop_map(|(src, tok, interest, opts)| Op::Reregister { src, tok, interest, opts }),
+        1 => src.prop_map(|src| Op::Deregister { src }),
+        5 => (0..REGS, 0..16u8).prop_map(|(reg, ready)| Op::Set { reg, ready }),
+        4 => (0..SOCKS, 1..6000usize).prop_map(|(end, len)| Op::Write { end, len }),
+        4 => (0..SOCKS, 1..6000usize).prop_map(|(end, len)| Op::Read { end, len }),
+        1 => (0..SOCKS).prop_map(|end| Op::Fill { end }),
+        1 => (0..SOCKS).prop_map(|end| Op::Drain { end }),
+        6 => Just(Op::Poll),
+    ]
+}
+
+/// Readiness bits 0..4: readable, writable, error, hup.
+fn ready_of(bits: u8) -> Ready {
+    let mut r = Ready::empty();
+    if bits & 1 != 0 {
+        r |= Ready::readable();
+    }
+    if bits & 2 != 0 {
+        r |= Ready::writable();
+    }
+    if bits & 4 != 0 {
+        r |= Ready::error();
+    }
+    if bits & 8 != 0 {
+        r |= Ready::hup();
+    }
+    r
+}
+
+fn opts_of(bits: u8) -> PollOpt {
+    let mut o = if bits & 1 != 0 {
+        PollOpt::level()
+    } else {
+        PollOpt::edge()
+    };
+    if bits & 2 != 0 {
+        o |= PollOpt::oneshot();
+    }
+    o
+}
+
+/// Each source draws its tokens from its own range, so an event's token
+/// tells which source it is for and whether the token is stale.
+fn token_of(src: usize, tok: usize) -> Token {
+    Token(src * 16 + tok)
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Reg {
+    token: Token,
+    interest: Ready,
+    level: bool,
+    oneshot: bool,
+}
+
+#[derive(Debug)]
+struct SourceModel {
+    reg: Option<Reg>,
+    armed: bool,
+    /// An event is owed at the next poll if the handle is ready then.
+    owed: bool,
+    /// Something happened to the handle since the previous poll, so the
+    /// kernel may report an edge (sockets only).
+    touched: bool,
+    /// The readiness set by hand (registrations only).
+    readiness: Ready,
+}
+
+struct Harness {
+    poll: Poll,
+    events: Events,
+    regs: Vec<(Registration, SetReadiness)>,
+    socks: Vec<UnixStream>,
+    model: Vec<SourceModel>,
+    /// Bytes written and read so far on each end, for the pattern check.
+    written: [usize; SOCKS],
+    read: [usize; SOCKS],
+    wbuf: Vec<u8>,
+    rbuf: Vec<u8>,
+}
+
+fn fail(msg: String) -> TestCaseError {
+    TestCaseError::fail(msg)
+}
+
+/// The kernel's readiness of a socket end, by `poll(2)`, as evio's `Ready`.
+fn oracle(sock: &UnixStream) -> Ready {
+    use rustix::event::{poll, PollFd, PollFlags};
+    let mut fds = [PollFd::new(sock, PollFlags::IN | PollFlags::OUT)];
+    poll(
+        &mut fds,
+        Some(&rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        }),
+    )
+    .expect("poll(2) on a socket");
+    let rev = fds[0].revents();
+    let mut r = Ready::empty();
+    if rev.contains(PollFlags::IN) {
+        r |= Ready::readable();
+    }
+    if rev.contains(PollFlags::OUT) {
+        r |= Ready::writable();
+    }
+    assert!(
+        !rev.intersects(PollFlags::ERR | PollFlags::HUP | PollFlags::NVAL),
+        "unexpected socket condition {rev:?}"
+    );
+    r
+}
+
+impl Harness {
+    fn new() -> io::Result<Harness> {
+        let mut socks = Vec::new();
+        for _ in 0..SOCKS / 2 {
+            let (a, b) = UnixStream::pair()?;
+            for s in [&a, &b] {
+                s.set_nonblocking(true)?;
+                // A small send buffer, so "not writable" is a few writes away.
+                rustix::net::sockopt::set_socket_send_buffer_size(s.as_fd(), 4096)?;
+            }
+            socks.push(a);
+            socks.push(b);
+        }
+        let wbuf: Vec<u8> = (0..PATTERN + 8192).map(|i| (i % PATTERN) as u8).collect();
+        Ok(Harness {
+            poll: Poll::new()?,
+            events: Events::with_capacity(64),
+            regs: (0..REGS).map(|_| Registration::new2()).collect(),
+            socks,
+            model: (0..SOURCES)
+                .map(|_| SourceModel {
+                    reg: None,
+                    armed: false,
+                    owed: false,
+                    touched: false,
+                    readiness: Ready::empty(),
+                })
+                .collect(),
+            written: [0; SOCKS],
+            read: [0; SOCKS],
+            wbuf,
+            rbuf: vec![0; 8192],
+        })
+    }
+
+    fn sock_ready(&self, src: usize) -> Ready {
+        oracle(&self.socks[src - REGS])
+    }
+
+    /// Readiness within the interest, now, as the model sees it.
+    fn ready_now(&self, src: usize) -> Ready {
+        let Some(reg) = self.model[src].reg else {
+            return Ready::empty();
+        };
+        let raw = if src < REGS {
+            self.model[src].readiness
+        } else {
+            self.sock_ready(src)
+        };
+        raw & reg.interest
+    }
+
+    fn register(
+        &mut self,
+        src: usize,
+        rereg: bool,
+        tok: usize,
+        interest: u8,
+        opts: u8,
+    ) -> Result<(), TestCaseError> {
+        let token = token_of(src, tok);
+        let mut interest = ready_of(interest);
+        if src >= REGS {
+            // Sockets: readable and writable interest only (the pairs stay
+            // open, so error and hang-up never happen).
+            interest = interest & (Ready::readable() | Ready::writable());
+        }
+        let opts_v = opts_of(opts);
+        let res = if src < REGS {
+            let r = &self.regs[src].0;
+            if rereg {
+                self.poll.reregister(r, token, interest, opts_v)
+            } else {
+                self.poll.register(r, token, interest, opts_v)
+            }
+        } else {
+            let fd = self.socks[src - REGS].as_raw_fd();
+            if rereg {
+                self.poll
+                    .reregister(&EventedFd(&fd), token, interest, opts_v)
+            } else {
+                self.poll.register(&EventedFd(&fd), token, interest, opts_v)
+            }
+        };
+        let registered = self.model[src].reg.is_some();
+        match (rereg, registered, res) {
+            (false, true, Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            (true, false, Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            (false, false, Ok(())) | (true, true, Ok(())) => {
+                let m = &mut self.model[src];
+                m.reg = Some(Reg {
+                    token,
+                    interest,
+                    level: opts & 1 != 0,
+                    oneshot: opts & 2 != 0,
+                });
+                m.armed = true;
+                m.owed = true;
+                m.touched = true;
+                Ok(())
+            }
+            (_, _, res) => Err(fail(format!(
+                "{} of source {src} (registered: {registered}) gave {res:?}",
+                if rereg { "reregister" } else { "register" }
+            ))),
+        }
+    }
+
+    fn deregister(&mut self, src: usize) -> Result<(), TestCaseError> {
+        let res = if src < REGS {
+            self.poll.deregister(&self.regs[src].0)
+        } else {
+            let fd = self.socks[src - REGS].as_raw_fd();
+            self.poll.deregister(&EventedFd(&fd))
+        };
+        let m = &mut self.model[src];
+        match (m.reg.is_some(), res) {
+            (true, Ok(())) => {
+                m.reg = None;
+                Ok(())
+            }
+            (false, Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            (registered, res) => Err(fail(format!(
+                "deregister of source {src} (registered: {registered}) gave {res:?}"
+            ))),
+        }
+    }
+
+    fn set(&mut self, reg: usize, bits: u8) -> Result<(), TestCaseError> {
+        let ready = ready_of(bits);
+        self.regs[reg]
+            .1
+            .set_readiness(ready)
+            .map_err(|e| fail(format!("set_readiness: {e}")))?;
+        let m = &mut self.model[reg];
+        m.readiness = ready;
+        if let Some(r) = m.reg {
+            if m.armed && !(ready & r.interest).is_empty() {
+                m.owed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one socket operation on `end`, then updates what the model
+    /// expects of both ends of its pair.
+    fn sock_op(&mut self, end: usize, op: Op) -> Result<(), TestCaseError> {
+        let pair = [REGS + (end & !1), REGS + (end | 1)];
+        let before = pair.map(|s| self.ready_now(s));
+        match op {
+            Op::Write { len, .. } => {
+                self.write(end, len)?;
+            }
+            Op::Read { len, .. } => {
+                self.read(end, len)?;
+            }
+            Op::Fill { .. } => {
+                for _ in 0..1000 {
+                    if self.write(end, 8192)? == 0 {
+                        break;
+                    }
+                }
+            }
+            Op::Drain { .. } => {
+                for _ in 0..1000 {
+                    if self.read(end, 8192)? == 0 {
+                        break;
+                    }
+                }
+            }
+            _ => unreachable!(),
+        }
+        for (i, &s) in pair.iter().enumerate() {
+            let now = self.ready_now(s);
+            let m = &mut self.model[s];
+            m.touched = true;
+            if before[i].is_empty() && !now.is_empty() && m.armed {
+                m.owed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes up to `len` bytes of the pattern; returns how many went.
+    fn write(&mut self, end: usize, len: usize) -> Result<usize, TestCaseError> {
+        let off = self.written[end] % PATTERN;
+        match (&self.socks[end]).write(&self.wbuf[off..off + len.min(8192)]) {
+            Ok(n) => {
+                self.written[end] += n;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(fail(format!("write on end {end}: {e}"))),
+        }
+    }
+
+    /// Reads up to `len` bytes and checks them against the pattern the
+    /// peer wrote; returns how many came.
+    fn read(&mut self, end: usize, len: usize) -> Result<usize, TestCaseError> {
+        let len = len.min(self.rbuf.len());
+        match (&self.socks[end]).read(&mut self.rbuf[..len]) {
+            Ok(0) => Err(fail(format!("end {end} read end of stream"))),
+            Ok(n) => {
+                let start = self.read[end];
+                for (i, &b) in self.rbuf[..n].iter().enumerate() {
+                    if b as usize != (start + i) % PATTERN {
+                        return Err(fail(format!("end {end}: byte {} is corrupt", start + i)));
+                    }
+                }
+                self.read[end] += n;
+                if self.read[end] > self.written[end ^ 1] {
+                    return Err(fail(format!("end {end} read more than was written")));
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if self.read[end] != self.written[end ^ 1] {
+                    return Err(fail(format!(
+                        "end {end} would block with {} bytes in flight",
+                        self.written[end ^ 1] - self.read[end]
+                    )));
+                }
+                Ok(0)
+            }
+            Err(e) => Err(fail(format!("read on end {end}: {e}"))),
+        }
+    }
+
+    fn poll(&mut self) -> Result<(), TestCaseError> {
+        // What each source's readiness is now, before the poll looks.
+        let ready: Vec<Ready> = (0..SOURCES).map(|s| self.ready_now(s)).collect();
+        let n = self
+            .poll
+            .poll(&mut self.events, Some(Duration::ZERO))
+            .map_err(|e| fail(format!("poll: {e}")))?;
+        if n != self.events.len() {
+            return Err(fail(format!(
+                "poll returned {n}, events hold {}",
+                self.events.len()
+            )));
+        }
+        let mut got: HashMap<usize, Ready> = HashMap::new();
+        for ev in self.events.iter() {
+            let src = ev.token().0 / 16;
+            if src >= SOURCES || got.insert(src, ev.readiness()).is_some() {
+                return Err(fail(format!("unexpected or duplicate event {ev:?}")));
+            }
+            let reg = self.model[src].reg;
+            if reg.map(|r| r.token) != Some(ev.token()) {
+                return Err(fail(format!(
+                    "event {ev:?} for source {src}, whose registration is {reg:?}"
+                )));
+            }
+        }
+        for src in 0..SOURCES {
+            let m = &mut self.model[src];
+            let event = got.get(&src).copied();
+            let (must, may) = match m.reg {
+                None => (false, false),
+                Some(_) if !m.armed || ready[src].is_empty() => (false, false),
+                Some(r) if r.level => (true, true),
+                Some(_) if src < REGS => (m.owed, m.owed),
+                Some(_) => (m.owed, m.touched),
+            };
+            match event {
+                Some(r) if !may => {
+                    return Err(fail(format!(
+                        "source {src} ({:?}, armed {}, owed {}, touched {}) reported {r:?}; \
+                         ready within interest: {:?}",
+                        m.reg, m.armed, m.owed, m.touched, ready[src]
+                    )))
+                }
+                Some(r) if r != ready[src] => {
+                    return Err(fail(format!(
+                        "source {src} ({:?}) reported {r:?}, ready within interest is {:?}",
+                        m.reg, ready[src]
+                    )))
+                }
+                None if must => return Err(fail(format!(
+                    "source {src} ({:?}, owed {}) reported nothing; ready within interest: {:?}",
+                    m.reg, m.owed, ready[src]
+                ))),
+                _ => {}
+            }
+            if event.is_some() && m.reg.is_some_and(|r| r.oneshot) {
+                m.armed = false;
+            }
+            m.owed = false;
+            m.touched = false;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, op: Op) -> Result<(), TestCaseError> {
+        match op {
+            Op::Register {
+                src,
+                tok,
+                interest,
+                opts,
+            } => self.register(src, false, tok, interest, opts),
+            Op::Reregister {
+                src,
+                tok,
+                interest,
+                opts,
+            } => self.register(src, true, tok, interest, opts),
+            Op::Deregister { src } => self.deregister(src),
+            Op::Set { reg, ready } => self.set(reg, ready),
+            Op::Write { end, .. } | Op::Read { end, .. } | Op::Fill { end } | Op::Drain { end } => {
+                self.sock_op(end, op)
+            }
+            Op::Poll => self.poll(),
+        }
+    }
+}
+
+static STEPS: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn poll_matches_the_model() {
+    let cases = std::env::var("EVIO_MODEL_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = prop::collection::vec(op(), 400..600);
+    let result = runner.run(&strategy, |ops| {
+        let mut h = Harness::new().map_err(|e| fail(format!("setup: {e}")))?;
+        for (i, &op) in ops.iter().enumerate() {
+            h.step(op)
+                .map_err(|e| fail(format!("step {i} ({op:?}): {e}")))?;
+        }
+        // A final poll checks what the last steps left pending.
+        h.poll()?;
+        STEPS.fetch_add(ops.len() + 1, Ordering::Relaxed);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let steps = STEPS.load(Ordering::Relaxed);
+    eprintln!("model: {cases} cases, {steps} steps (shrinking included)");
+    if cases >= 256 {
+        assert!(steps >= 100_000, "only {steps} steps ran");
+    }
+}
