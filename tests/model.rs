@@ -483,10 +483,12 @@ impl Harness {
                         m.reg, ready[src]
                     )))
                 }
-                None if must => return Err(fail(format!(
+                None if must => {
+                    return Err(fail(format!(
                     "source {src} ({:?}, owed {}) reported nothing; ready within interest: {:?}",
                     m.reg, m.owed, ready[src]
-                ))),
+                )))
+                }
                 _ => {}
             }
             if event.is_some() && m.reg.is_some_and(|r| r.oneshot) {
