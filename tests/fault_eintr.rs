@@ -116,7 +116,11 @@ fn poll_without_timeout_retries_until_an_event() {
 
     let target = this_thread() as usize;
     let before = HANDLED.load(Ordering::SeqCst);
+    // The helper gets its own handle: the Waker must outlive the wake-up
+    // (closing its descriptor would take the pending event with it).
+    let helper_waker = waker.clone();
     let helper = thread::spawn(move || {
+        let waker = helper_waker;
         // Signals first, while the poll blocks, then the wake-up.
         for _ in 0..20 {
             thread::sleep(Duration::from_millis(5));
@@ -187,7 +191,9 @@ fn poll_interruptible_without_timeout_reports_interrupted() {
     let waker = Arc::new(Waker::new(&poll, Token(3)).unwrap());
     let target = this_thread() as usize;
     let stop2 = stop.clone();
+    let helper_waker = waker.clone();
     let helper = thread::spawn(move || {
+        let waker = helper_waker;
         for _ in 0..2000 {
             if stop2.load(Ordering::SeqCst) {
                 return;
