@@ -270,7 +270,7 @@ impl Harness {
         if src >= REGS {
             // Sockets: readable and writable interest only (the pairs stay
             // open, so error and hang-up never happen).
-            interest = interest & (Ready::readable() | Ready::writable());
+            interest &= Ready::readable() | Ready::writable();
         }
         let opts_v = opts_of(opts);
         let res = if src < REGS {
@@ -459,8 +459,7 @@ impl Harness {
                 )));
             }
         }
-        for src in 0..SOURCES {
-            let m = &mut self.model[src];
+        for (src, m) in self.model.iter_mut().enumerate() {
             let event = got.get(&src).copied();
             let (must, may) = match m.reg {
                 None => (false, false),
