@@ -56,6 +56,9 @@ pub struct Poll {
     // Set when the last poll gave the whole buffer to user-space readiness
     // (see `poll_inner`): the next one asks the OS first.
     os_skipped: AtomicBool,
+    // Set when the last poll with user-space readiness filled the whole
+    // buffer: only then can entries have been left over for lack of room.
+    filled: AtomicBool,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -68,6 +71,7 @@ impl Poll {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
+            filled: AtomicBool::new(false),
         })
     }
 
@@ -215,7 +219,13 @@ impl Poll {
             // What the OS has ready stays queued in the kernel meanwhile.
             let os_turn = match queue {
                 Some(q) => {
-                    let skip = q.has_backlog() && !self.os_skipped.load(Ordering::Relaxed);
+                    // The backlog also holds level-triggered entries that
+                    // fired; they alone are no reason to skip the OS (its
+                    // level-triggered handles would miss a poll): only a
+                    // buffer filled to the last record is.
+                    let skip = q.has_backlog()
+                        && self.filled.load(Ordering::Relaxed)
+                        && !self.os_skipped.load(Ordering::Relaxed);
                     self.os_skipped.store(skip, Ordering::Relaxed);
                     !skip
                 }
@@ -240,6 +250,8 @@ impl Poll {
             }
             if let Some(q) = queue {
                 q.deliver(&mut events.inner);
+                self.filled
+                    .store(events.len() >= events.capacity(), Ordering::Relaxed);
                 // Woken only by the queue's own wake-up, or its entries had
                 // nothing to report (cleared, dropped, or taken by another
                 // thread's poll): not a reason to return empty-handed from a

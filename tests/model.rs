@@ -557,3 +557,33 @@ fn poll_matches_the_model() {
         assert!(steps >= 100_000, "only {steps} steps ran");
     }
 }
+
+/// Regression: a level-triggered `Registration` that fired sits in the
+/// queue's backlog; that alone made every other poll skip the OS, so a
+/// level-triggered socket that stayed ready went unreported in those polls.
+#[test]
+fn level_socket_reported_at_every_poll_beside_a_level_registration() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let (registration, set_readiness) = Registration::new2();
+    poll.register(&registration, Token(1), Ready::readable(), PollOpt::level())
+        .unwrap();
+    set_readiness.set_readiness(Ready::readable()).unwrap();
+    let (a, mut b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.write_all(b"ready").unwrap();
+    let fd = a.as_raw_fd();
+    poll.register(
+        &EventedFd(&fd),
+        Token(2),
+        Ready::readable(),
+        PollOpt::level(),
+    )
+    .unwrap();
+    for i in 0..10 {
+        poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+        let mut tokens: Vec<Token> = events.iter().map(|e| e.token()).collect();
+        tokens.sort();
+        assert_eq!(tokens, [Token(1), Token(2)], "poll {i}");
+    }
+}
