@@ -6,7 +6,11 @@ const EDGE: usize = 0b0001;
 const LEVEL: usize = 0b0010;
 const ONESHOT: usize = 0b0100;
 const URGENT: usize = 0b1000;
-const ALL: usize = EDGE | LEVEL | ONESHOT | URGENT;
+/// What `PollOpt::all()` holds: edge, level and oneshot (as in the classic
+/// API, where urgent is not part of `all`).
+const ALL: usize = EDGE | LEVEL | ONESHOT;
+/// Every option bit, the scope of `!`.
+const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 
 /// Options supplied when registering a handle with [`Poll`](crate::Poll).
 ///
@@ -62,7 +66,7 @@ impl PollOpt {
         PollOpt(URGENT)
     }
 
-    /// Every option.
+    /// Edge, level and oneshot together (not urgent).
     #[inline]
     pub const fn all() -> PollOpt {
         PollOpt(ALL)
@@ -126,7 +130,7 @@ impl PollOpt {
 
     #[allow(dead_code)]
     pub(crate) const fn from_bits(bits: usize) -> PollOpt {
-        PollOpt(bits & ALL)
+        PollOpt(bits & KNOWN)
     }
 }
 
@@ -134,17 +138,18 @@ crate::ready::bit_ops!(PollOpt);
 
 impl ops::Not for PollOpt {
     type Output = PollOpt;
+    /// The complement within the four options (edge, level, oneshot, urgent).
     #[inline]
     fn not(self) -> PollOpt {
-        PollOpt(!self.0 & ALL)
+        PollOpt(!self.0 & KNOWN)
     }
 }
 
 impl fmt::Debug for PollOpt {
     fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = [
-            (EDGE, "Edge"),
-            (LEVEL, "Level"),
+            (EDGE, "Edge-Triggered"),
+            (LEVEL, "Level-Triggered"),
             (ONESHOT, "OneShot"),
             (URGENT, "Urgent"),
         ];
@@ -174,9 +179,12 @@ mod tests {
         let o = PollOpt::edge() | PollOpt::oneshot();
         assert!(o.contains(PollOpt::edge()));
         assert_eq!(o - PollOpt::edge(), PollOpt::oneshot());
-        assert_eq!(!PollOpt::all(), PollOpt::empty());
+        assert_eq!(!PollOpt::all(), PollOpt::urgent());
+        assert_eq!(!(PollOpt::all() | PollOpt::urgent()), PollOpt::empty());
         assert!(!PollOpt::empty().triggers_on_level());
         assert!((PollOpt::edge() | PollOpt::level()).triggers_on_level());
-        assert_eq!(format!("{:?}", o), "Edge | OneShot");
+        assert_eq!(format!("{:?}", o), "Edge-Triggered | OneShot");
+        assert_eq!(format!("{:?}", PollOpt::level()), "Level-Triggered");
+        assert_eq!(PollOpt::all().bits(), 0b0111);
     }
 }
