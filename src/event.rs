@@ -133,13 +133,12 @@ impl PartialEq for Event {
 
 impl Eq for Event {}
 
+/// `Event { kind: Readable, token: Token(0) }`, as in the classic API.
 impl fmt::Debug for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Event")
+            .field("kind", &self.kind)
             .field("token", &self.token)
-            .field("readiness", &self.kind)
-            .field("read_closed", &self.is_read_closed())
-            .field("write_closed", &self.is_write_closed())
             .finish()
     }
 }
