@@ -14,14 +14,17 @@ pub(crate) const LIO: usize = 0b0010_0000;
 #[allow(dead_code)]
 pub(crate) const PRIORITY: usize = 0b0100_0000;
 
+// The platform's value of each platform bit: 0 where the system has no such
+// readiness, so that `UnixReady::aio()` and `lio()` are the empty set there
+// (as in the classic API) and `all()` holds exactly what can be reported.
 #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
-const AIO_IF_PRESENT: usize = AIO;
+pub(crate) const AIO_IF_PRESENT: usize = AIO;
 #[cfg(not(any(target_os = "macos", target_os = "ios", target_os = "freebsd")))]
-const AIO_IF_PRESENT: usize = 0;
+pub(crate) const AIO_IF_PRESENT: usize = 0;
 #[cfg(target_os = "freebsd")]
-const LIO_IF_PRESENT: usize = LIO;
+pub(crate) const LIO_IF_PRESENT: usize = LIO;
 #[cfg(not(target_os = "freebsd"))]
-const LIO_IF_PRESENT: usize = 0;
+pub(crate) const LIO_IF_PRESENT: usize = 0;
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const PRIORITY_IF_PRESENT: usize = PRIORITY;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]

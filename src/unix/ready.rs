@@ -1,6 +1,6 @@
 use std::{fmt, ops};
 
-use crate::ready::{AIO, ERROR, HUP, LIO, PRIORITY};
+use crate::ready::{AIO_IF_PRESENT, ERROR, HUP, LIO_IF_PRESENT, PRIORITY};
 use crate::Ready;
 
 /// Unix-specific readiness: error, hang-up, priority, and the AIO and LIO
@@ -33,10 +33,13 @@ use crate::Ready;
 pub struct UnixReady(Ready);
 
 impl UnixReady {
-    /// AIO completion readiness (kqueue `EVFILT_AIO`).
+    /// AIO completion readiness (kqueue `EVFILT_AIO`: macOS, iOS, FreeBSD).
+    ///
+    /// Elsewhere no AIO readiness exists, and this is the empty set (as in
+    /// the classic API), so [`is_aio`](UnixReady::is_aio) is always false.
     #[inline]
     pub const fn aio() -> UnixReady {
-        UnixReady(Ready::from_usize(AIO))
+        UnixReady(Ready::from_usize(AIO_IF_PRESENT))
     }
 
     /// Error readiness.
@@ -52,9 +55,12 @@ impl UnixReady {
     }
 
     /// LIO completion readiness (FreeBSD's `EVFILT_LIO`).
+    ///
+    /// Elsewhere no LIO readiness exists, and this is the empty set, so
+    /// [`is_lio`](UnixReady::is_lio) is always false.
     #[inline]
     pub const fn lio() -> UnixReady {
-        UnixReady(Ready::from_usize(LIO))
+        UnixReady(Ready::from_usize(LIO_IF_PRESENT))
     }
 
     /// Priority (out-of-band) readiness.
@@ -66,7 +72,7 @@ impl UnixReady {
     /// Returns true if AIO readiness is set.
     #[inline]
     pub const fn is_aio(&self) -> bool {
-        self.0.as_usize() & AIO != 0
+        has(self.0.as_usize(), AIO_IF_PRESENT)
     }
 
     /// Returns true if error readiness is set.
@@ -84,7 +90,7 @@ impl UnixReady {
     /// Returns true if LIO readiness is set.
     #[inline]
     pub const fn is_lio(&self) -> bool {
-        self.0.as_usize() & LIO != 0
+        has(self.0.as_usize(), LIO_IF_PRESENT)
     }
 
     /// Returns true if priority readiness is set.
@@ -92,6 +98,12 @@ impl UnixReady {
     pub const fn is_priority(&self) -> bool {
         self.0.as_usize() & PRIORITY != 0
     }
+}
+
+/// Whether `bits` holds `bit` (false for a bit this platform lacks, 0).
+#[inline]
+const fn has(bits: usize, bit: usize) -> bool {
+    bits & bit != 0
 }
 
 impl From<Ready> for UnixReady {
