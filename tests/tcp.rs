@@ -245,8 +245,21 @@ fn accept_gives_peer_and_nonblocking_stream() {
             Err(e) => panic!("accept_std: {e}"),
         }
     };
+    // `accept_std` gives the stream in blocking mode, as the classic API
+    // documents; adopting it makes it non-blocking again.
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl(F_GETFL) on an open descriptor only reads its flags.
+        let fl = unsafe { libc::fcntl(std_stream.as_raw_fd(), libc::F_GETFL) };
+        assert!(
+            fl >= 0 && fl & libc::O_NONBLOCK == 0,
+            "accept_std gave a non-blocking stream"
+        );
+    }
     let mut b = [0u8; 1];
-    assert!(would_block(&(&std_stream).read(&mut b).unwrap_err()));
+    let adopted = TcpStream::from_stream(std_stream).unwrap();
+    assert!(would_block(&(&adopted).read(&mut b).unwrap_err()));
 }
 
 #[cfg(unix)]

@@ -82,14 +82,18 @@ impl TcpListener {
     /// The stream is non-blocking and close-on-exec. When no connection is
     /// waiting this returns [`WouldBlock`](io::ErrorKind::WouldBlock).
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, addr) = self.accept_std()?;
+        let (stream, addr) = self.inner.do_io(sys::net::tcp_accept)?;
         Ok((TcpStream::new(stream), addr))
     }
 
     /// Like [`accept`](TcpListener::accept), but returns the stream as a
-    /// (non-blocking) standard library type.
+    /// standard library type **in blocking mode**, not bound to evio (as
+    /// the classic API documents it). [`TcpStream::from_stream`] makes it
+    /// an evio stream again, non-blocking.
     pub fn accept_std(&self) -> io::Result<(net::TcpStream, SocketAddr)> {
-        self.inner.do_io(sys::net::tcp_accept)
+        let (stream, addr) = self.inner.do_io(sys::net::tcp_accept)?;
+        stream.set_nonblocking(false)?;
+        Ok((stream, addr))
     }
 
     /// Returns the address the socket is bound to.
