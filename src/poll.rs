@@ -370,14 +370,18 @@ impl SelectorId {
     }
 
     /// Checks that `poll` is the one this socket is bound to.
+    ///
+    /// A socket bound to another `Poll` is not registered with this one:
+    /// `NotFound`, as epoll and kqueue answer for a handle they do not hold
+    /// (and as the classic API reports it).
     pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
-        match self.0.load(Ordering::Acquire) {
-            id if id == poll.id() => Ok(()),
-            0 => Err(io::Error::new(
+        if self.0.load(Ordering::Acquire) == poll.id() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 "the handle is not registered with this Poll",
-            )),
-            _ => Err(other_poll()),
+            ))
         }
     }
 }
