@@ -37,9 +37,10 @@ impl EventedFd<'_> {
     #[inline]
     fn fd(&self) -> io::Result<RawFd> {
         if *self.0 < 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "negative file descriptor",
+            // What the kernel answers for any descriptor that is not open
+            // (checked here: a negative one cannot be borrowed).
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::BADF.raw_os_error(),
             ));
         }
         Ok(*self.0)
