@@ -24,6 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # count WORKLOAD PEER PARAM ITERS -> "instructions operations"
+# (SUITE_SECOND_THREAD=1 in the environment: with a second thread)
 count() {
   local f="$tmp/cg.out"
   local ops
@@ -37,8 +38,14 @@ count() {
   echo "${ir:-0} ${ops:-0}"
 }
 
-echo "workload,param,peer,instructions_per_op,ops" > "$out"
-printf '%-14s %7s %-8s %14s\n' workload param peer "instr/op"
+# per IR(N) IR(0) OPS(N) OPS(0) -> instructions per operation
+per() {
+  awk -v a="$1" -v b="$2" -v c="$3" -v d="$4" \
+    'BEGIN { if (c - d > 0) printf "%.2f", (a - b) / (c - d); else print "nan" }'
+}
+
+echo "workload,param,peer,instructions_per_op,instructions_per_op_2_threads,ops" > "$out"
+printf '%-14s %7s %-8s %14s %14s\n' workload param peer "instr/op" "2 threads"
 # workload param iterations peers...
 while read -r workload param iters peers; do
   [ -n "$workload" ] || continue
@@ -47,10 +54,12 @@ while read -r workload param iters peers; do
     if [ -n "${PEERS:-}" ] && [[ " $PEERS " != *" $peer "* ]]; then continue; fi
     read -r ir1 ops1 < <(count "$workload" "$peer" "$param" "$iters")
     read -r ir0 ops0 < <(count "$workload" "$peer" "$param" 0)
-    per=$(awk -v a="$ir1" -v b="$ir0" -v c="$ops1" -v d="$ops0" \
-      'BEGIN { if (c - d > 0) printf "%.2f", (a - b) / (c - d); else print "nan" }')
-    printf '%-14s %7s %-8s %14s\n' "$workload" "$param" "$peer" "$per"
-    echo "$workload,$param,$peer,$per,$((ops1 - ops0))" >> "$out"
+    read -r mt1 mops1 < <(SUITE_SECOND_THREAD=1 count "$workload" "$peer" "$param" "$iters")
+    read -r mt0 mops0 < <(SUITE_SECOND_THREAD=1 count "$workload" "$peer" "$param" 0)
+    st=$(per "$ir1" "$ir0" "$ops1" "$ops0")
+    mt=$(per "$mt1" "$mt0" "$mops1" "$mops0")
+    printf '%-14s %7s %-8s %14s %14s\n' "$workload" "$param" "$peer" "$st" "$mt"
+    echo "$workload,$param,$peer,$st,$mt,$((ops1 - ops0))" >> "$out"
   done
 done <<'LIST'
 dispatch 1 20000 evio raw mio1 mio06 polling

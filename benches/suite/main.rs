@@ -360,6 +360,14 @@ mod linux {
         let (workload, peer) = (a[0].as_str(), a[1].as_str());
         let param: u64 = a[2].parse().expect("PARAM is a number");
         let iters: u64 = a[3].parse().expect("ITERS is a number");
+        if std::env::var("SUITE_SECOND_THREAD").is_ok_and(|v| v == "1") {
+            // A thread that only sleeps: the process is multi-threaded, as
+            // most event-loop programs are, and glibc's system-call wrappers
+            // then take their cancellation-point path.
+            std::thread::spawn(|| loop {
+                std::thread::park();
+            });
+        }
         let mut b = body(workload, peer, param)
             .unwrap_or_else(|| panic!("no workload {workload} for {peer}"));
         // Warm-up outside the counted runs: first-call costs (symbol
