@@ -235,3 +235,104 @@ fn deregister_from_another_thread_between_polls() {
         poll.deregister(&EventedFd(&c.as_raw_fd())).unwrap();
     }
 }
+
+#[test]
+fn tcp_stream_deregistered_closed_and_number_reused() {
+    // The same with evio's own TCP sockets: a stream with events pending
+    // (data and a peer close) is deregistered and dropped, a new stream
+    // takes its descriptor number under a new token.
+    use evio::net::{TcpListener, TcpStream};
+    let _serial = serial();
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(64);
+    let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Waits by sleeping, not polling: every poll of the test is checked.
+    let accept = || -> TcpStream {
+        for _ in 0..500 {
+            match listener.accept() {
+                Ok((s, _)) => return s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+        panic!("no connection to accept");
+    };
+    for round in 0..100usize {
+        let old = Token(10_000 + round);
+        let new = Token(20_000 + round);
+        let client = TcpStream::connect(&addr).unwrap();
+        let mut server = accept();
+        let fd = server.as_raw_fd();
+        poll.register(
+            &server,
+            old,
+            Ready::readable() | Ready::writable(),
+            opts(round),
+        )
+        .unwrap();
+        // Pending in the kernel for `old`: readable data, then hang-up.
+        let mut c = client;
+        c.write_all(b"pending").unwrap();
+        drop(c);
+        // Wait until the kernel has it all (the read sees the close), then
+        // deregister without polling.
+        let mut buf = [0u8; 16];
+        let mut seen_eof = false;
+        for _ in 0..500 {
+            match std::io::Read::read(&mut server, &mut buf) {
+                Ok(0) => {
+                    seen_eof = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+        assert!(seen_eof, "round {round}");
+        poll.deregister(&server).unwrap();
+        drop(server);
+
+        // A new connection; its accepted end is moved to the old number.
+        let mut client2 = TcpStream::connect(&addr).unwrap();
+        let server2 = accept();
+        let server2 = {
+            let raw = server2.into_raw_fd();
+            let raw = if raw == fd {
+                raw
+            } else {
+                // SAFETY: as in `move_to`: `raw` is ours, `fd` is free.
+                unsafe {
+                    assert_eq!(libc::dup2(raw, fd), fd);
+                    drop(OwnedFd::from_raw_fd(raw));
+                }
+                fd
+            };
+            // SAFETY: `raw` is an open socket descriptor this test owns.
+            unsafe { TcpStream::from_raw_fd(raw) }
+        };
+        poll.register(&server2, new, Ready::readable(), PollOpt::edge())
+            .unwrap();
+        client2.write_all(b"n").unwrap();
+        let mut tokens = Vec::new();
+        for _ in 0..100 {
+            poll.poll(&mut events, Some(Duration::from_millis(10)))
+                .unwrap();
+            tokens.extend(events.iter().map(|e| e.token()));
+            if tokens.contains(&new) {
+                break;
+            }
+        }
+        assert!(
+            !tokens.contains(&old),
+            "round {round}: old token in {tokens:?}"
+        );
+        assert!(tokens.contains(&new), "round {round}: {tokens:?}");
+        poll.deregister(&server2).unwrap();
+    }
+}
