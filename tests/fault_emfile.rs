@@ -7,7 +7,8 @@
 //! This binary lowers `RLIMIT_NOFILE` for its process, so it has one test
 //! only and its own file.
 
-#![cfg(unix)]
+// Counts descriptors through /proc: Linux and Android.
+#![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::fs::File;
 use std::io::{self, Read, Write};

@@ -280,16 +280,11 @@ fn listener_with_full_backlog() {
     // A listener with a backlog of 1: connections beyond the queue wait in
     // the kernel (their SYNs are retried) and are accepted later; none is
     // lost and none fails.
-    use rustix::net::{bind, listen, socket_with, AddressFamily, SocketFlags, SocketType};
-    let fd = socket_with(
-        AddressFamily::INET,
-        SocketType::STREAM,
-        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-        None,
-    )
-    .unwrap();
+    use rustix::net::{bind, listen, socket, AddressFamily, SocketType};
+    let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
     bind(&fd, &localhost()).unwrap();
     listen(&fd, 1).unwrap();
+    // `from_std` makes the socket non-blocking.
     let listener = TcpListener::from_std(std::net::TcpListener::from(fd)).unwrap();
     let addr = listener.local_addr().unwrap();
 
