@@ -111,21 +111,20 @@ impl PollOpt {
 
     /// Returns true if `self` is a superset of `other`.
     #[inline]
-    pub fn contains<T: Into<Self>>(&self, other: T) -> bool {
-        let other = other.into();
+    pub fn contains(&self, other: PollOpt) -> bool {
         (*self & other) == other
     }
 
     /// Adds the options in `other`.
     #[inline]
-    pub fn insert<T: Into<Self>>(&mut self, other: T) {
-        self.0 |= other.into().0;
+    pub fn insert(&mut self, other: PollOpt) {
+        self.0 |= other.0;
     }
 
     /// Removes the options in `other`.
     #[inline]
-    pub fn remove<T: Into<Self>>(&mut self, other: T) {
-        self.0 &= !other.into().0;
+    pub fn remove(&mut self, other: PollOpt) {
+        self.0 &= !other.0;
     }
 
     #[allow(dead_code)]
@@ -134,7 +133,34 @@ impl PollOpt {
     }
 }
 
-crate::ready::bit_ops!(PollOpt);
+// The operators take a `PollOpt`, exactly as in the classic API (only
+// `Ready`'s take anything that converts into one).
+macro_rules! opt_ops {
+    ($($tr:ident $f:ident $atr:ident $af:ident ($a:ident, $b:ident) => $e:expr;)*) => {$(
+        impl ops::$tr for PollOpt {
+            type Output = PollOpt;
+            #[inline]
+            fn $f(self, other: PollOpt) -> PollOpt {
+                let ($a, $b) = (self.0, other.0);
+                PollOpt($e)
+            }
+        }
+        impl ops::$atr for PollOpt {
+            #[inline]
+            fn $af(&mut self, other: PollOpt) {
+                let ($a, $b) = (self.0, other.0);
+                self.0 = $e;
+            }
+        }
+    )*};
+}
+
+opt_ops! {
+    BitOr bitor BitOrAssign bitor_assign (a, b) => a | b;
+    BitXor bitxor BitXorAssign bitxor_assign (a, b) => a ^ b;
+    BitAnd bitand BitAndAssign bitand_assign (a, b) => a & b;
+    Sub sub SubAssign sub_assign (a, b) => a & !b;
+}
 
 impl ops::Not for PollOpt {
     type Output = PollOpt;

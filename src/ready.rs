@@ -260,7 +260,6 @@ macro_rules! bit_ops {
         }
     };
 }
-pub(crate) use bit_ops;
 
 bit_ops!(Ready);
 
