@@ -142,6 +142,32 @@ pub fn tcp_accept() -> Trace {
     t.rec("listener ttl", l.ttl().unwrap());
     t.rec("listener only_v6 on v4", kind(l.only_v6()));
 
+    // Binding: a port in use, then one left in TIME_WAIT by a closed
+    // connection (which `SO_REUSEADDR` allows again).
+    t.rec("bind a port in use", kind(TcpListener::bind(&addr)));
+    t.rec("SO_REUSEADDR", {
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: an open socket, and `v`/`len` are a valid int buffer.
+        let r = unsafe {
+            libc::getsockopt(
+                l.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_REUSEADDR,
+                (&mut v as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        (r, v != 0)
+    });
+    drop((s1, s2, c1, c2));
+    drop(l);
+    std::thread::sleep(Duration::from_millis(20));
+    t.rec("bind again after close", kind(TcpListener::bind(&addr)));
+    if let Ok(l6) = TcpListener::bind(&"[::1]:0".parse().unwrap()) {
+        t.rec("v6 listener only_v6", format!("{:?}", l6.only_v6().map_err(|e| e.kind())));
+    }
+
     // Adopting a blocking std listener makes it non-blocking.
     let std_l = std::net::TcpListener::bind(local()).unwrap();
     let l2 = TcpListener::from_std(std_l).unwrap();
@@ -370,6 +396,16 @@ pub fn udp() -> Trace {
     t.rec("send connected", format!("{:?}", a.send(b"xyz").map_err(|e| e.kind())));
     t.rec("b readable again", step(&poll, &mut events));
     t.rec("recv on b", format!("{:?}", b.recv(&mut buf).map_err(|e| e.kind())));
+    // A datagram longer than the buffer is cut, the rest is lost.
+    a.send_to(b"0123456789", &ba).unwrap();
+    t.rec("long datagram", step(&poll, &mut events));
+    let mut small = [0u8; 4];
+    t.rec("recv_from short buffer", format!("{:?}", b.recv_from(&mut small).map(|(n, _)| n).map_err(|e| e.kind())));
+    t.rec("rest is dropped", kind(b.recv_from(&mut small)));
+    t.rec("send_to too long", kind(a.send_to(&vec![0u8; 70_000], &ba)));
+    t.rec("send_to empty", format!("{:?}", a.send_to(b"", &ba).map_err(|e| e.kind())));
+    t.rec("empty datagram", step(&poll, &mut events));
+    t.rec("recv_from empty datagram", format!("{:?}", b.recv_from(&mut small).map(|(n, _)| n).map_err(|e| e.kind())));
     let v6: SocketAddr = "[::1]:9".parse().unwrap();
     t.rec("send_to v6 from v4", kind(a.send_to(b"x", &v6)));
 
@@ -723,6 +759,28 @@ pub fn registration() -> Trace {
     t.rec("set after drop", kind(set2.set_readiness(Ready::readable())));
     t.rec("after drop", step(&poll, &mut events));
     t.rec("readiness after drop", format!("{:?}", set.readiness()));
+    t
+}
+
+/// A Registration outliving its Poll, and a Poll dropped while one is set.
+pub fn registration_outlives_poll() -> Trace {
+    let mut t = Trace::default();
+    let (r, set) = Registration::new2();
+    {
+        let poll = Poll::new().unwrap();
+        poll.register(&r, Token(1), Ready::readable(), PollOpt::edge())
+            .unwrap();
+        set.set_readiness(Ready::readable()).unwrap();
+    }
+    t.rec("set after the Poll is gone", kind(set.set_readiness(Ready::writable())));
+    t.rec("readiness", format!("{:?}", set.readiness()));
+    let other = Poll::new().unwrap();
+    t.rec(
+        "register with a new Poll",
+        kind(other.register(&r, Token(1), Ready::readable(), PollOpt::edge())),
+    );
+    drop(r);
+    t.rec("set after both are gone", kind(set.set_readiness(Ready::readable())));
     t
 }
 
