@@ -154,6 +154,14 @@ differential! {
         ("reserved token (reregister)", "\"InvalidInput\""),
     ];
     deregister => [];
+    clone_binding => [
+        // mio 0.6 copies the Poll binding into a `try_clone`d socket, so the
+        // clone cannot be registered with another Poll. evio treats the
+        // clone as what it is, a new descriptor and a new handle: nothing in
+        // the classic API's documentation binds it, and epoll registers it
+        // anywhere. More permissive, so code written for mio 0.6 is unaffected.
+        ("clone with another Poll", "\"ok\""),
+    ];
     interest_kinds => [
         // Hang-up interest asks for the peer's half close (`EPOLLRDHUP`),
         // which is what the classic API documents hang-up to be; mio 0.6

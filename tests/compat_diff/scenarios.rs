@@ -631,6 +631,32 @@ pub fn deregister() -> Trace {
     t
 }
 
+/// A `try_clone`d socket and the Poll its original is bound to.
+pub fn clone_binding() -> Trace {
+    let mut t = Trace::default();
+    let poll = Poll::new().unwrap();
+    let other = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let (c, mut s) = pair();
+    poll.register(&c, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let c2 = c.try_clone().unwrap();
+    t.rec(
+        "clone with the same Poll",
+        kind(poll.register(&c2, Token(2), Ready::readable(), PollOpt::edge())),
+    );
+    s.write_all(b"x").unwrap();
+    t.rec("both descriptors report", step(&poll, &mut events));
+    poll.deregister(&c2).unwrap();
+    let c3 = c.try_clone().unwrap();
+    t.rec(
+        "clone with another Poll",
+        kind(other.register(&c3, Token(3), Ready::readable(), PollOpt::edge())),
+    );
+    drop(s.write_all(b"y"));
+    t
+}
+
 pub fn interest_kinds() -> Trace {
     let mut t = Trace::default();
     let poll = Poll::new().unwrap();
