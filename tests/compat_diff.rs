@@ -180,6 +180,7 @@ differential! {
         ("all", "\"9:r-he-\""),
     ];
     registration_outlives_poll => [];
+    registration_wakes_poll => [];
     registration_misuse => [
         // The classic API documents that reregistering a handle not
         // registered "will return with an error"; mio 0.6's Registration

@@ -356,6 +356,26 @@ pub fn tcp_options() -> Trace {
     let from = TcpStream::from_stream(std_c).unwrap();
     let mut b = [0u8; 1];
     t.rec("from_stream is non-blocking", kind((&from).read(&mut b)));
+    // connect_stream: a socket made elsewhere, not yet connected.
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(4);
+    // SAFETY: plain socket creation; the descriptor is owned by the std
+    // stream right after.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    // SAFETY: `fd` is a fresh, open socket owned by nothing else.
+    let raw = unsafe { <std::net::TcpStream as std::os::unix::io::FromRawFd>::from_raw_fd(fd) };
+    let cs = TcpStream::connect_stream(raw, &l.local_addr().unwrap()).unwrap();
+    t.rec("connect_stream is non-blocking", nonblocking(cs.as_raw_fd()));
+    poll.register(&cs, Token(1), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    t.rec("connect_stream connects", step(&poll, &mut events));
+    t.rec("connect_stream peer", cs.peer_addr().unwrap() == l.local_addr().unwrap());
+    let again = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    t.rec(
+        "connect_stream on a connected stream",
+        kind(TcpStream::connect_stream(again, &l.local_addr().unwrap())),
+    );
     let l6 = std::net::TcpListener::bind("[::1]:0");
     if let Ok(l6) = l6 {
         let s6 = TcpStream::connect(&l6.local_addr().unwrap()).unwrap();
@@ -785,6 +805,33 @@ pub fn registration() -> Trace {
     t.rec("set after drop", kind(set2.set_readiness(Ready::readable())));
     t.rec("after drop", step(&poll, &mut events));
     t.rec("readiness after drop", format!("{:?}", set.readiness()));
+    t
+}
+
+/// `set_readiness` from another thread wakes a blocked poll.
+pub fn registration_wakes_poll() -> Trace {
+    let mut t = Trace::default();
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(4);
+    let (r, set) = Registration::new2();
+    poll.register(&r, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let th = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(30));
+        set.set_readiness(Ready::readable()).unwrap();
+        set
+    });
+    let n = poll.poll(&mut events, Some(Duration::from_secs(10))).unwrap();
+    t.rec("woken", format!("{n} {}", snap(&events)));
+    let set = th.join().unwrap();
+    t.rec("nothing more", step(&poll, &mut events));
+    // Level: woken again and again while it holds.
+    poll.reregister(&r, Token(2), Ready::readable(), PollOpt::level())
+        .unwrap();
+    t.rec("level 1", step(&poll, &mut events));
+    t.rec("level 2", step(&poll, &mut events));
+    set.set_readiness(Ready::empty()).unwrap();
+    t.rec("level cleared", step(&poll, &mut events));
     t
 }
 
