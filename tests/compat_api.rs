@@ -37,5 +37,20 @@ fn evio_additions() {
         hash::<UnixReady>();
         let _: fn() -> UnixReady = UnixReady::lio;
         let _: fn(&UnixReady) -> bool = UnixReady::is_lio;
+
+        // IO safety traits on the sockets (API.md).
+        use std::os::fd::{AsFd, OwnedFd};
+        fn io_safety<T: AsFd + From<OwnedFd> + Into<OwnedFd>>() {}
+        io_safety::<evio::net::TcpStream>();
+        io_safety::<evio::net::TcpListener>();
+        io_safety::<evio::net::UdpSocket>();
     }
+    // Vectored IO over std's slices, in place of the old `IoVec`.
+    use std::io::{IoSlice, IoSliceMut, Read, Write};
+    let _: fn(&mut evio::net::TcpStream, &mut [IoSliceMut<'_>]) -> std::io::Result<usize> =
+        <evio::net::TcpStream as Read>::read_vectored;
+    let _: fn(&mut evio::net::TcpStream, &[IoSlice<'_>]) -> std::io::Result<usize> =
+        <evio::net::TcpStream as Write>::write_vectored;
+    let _: fn(&evio::net::UdpSocket, &mut [u8]) -> std::io::Result<usize> =
+        evio::net::UdpSocket::peek;
 }
