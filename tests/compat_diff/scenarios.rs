@@ -941,6 +941,30 @@ pub fn capacity() -> Trace {
     t.rec("registrations: sizes", format!("{sizes:?}"));
     t.rec("registrations: tokens", format!("{seen:?}"));
 
+    // Level: every poll full, and every registration seen in turn.
+    for (i, (r, set)) in regs.iter().enumerate() {
+        poll.reregister(r, Token(10 + i), Ready::readable(), PollOpt::level())
+            .unwrap();
+        set.set_readiness(Ready::readable()).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut sizes = Vec::new();
+    for _ in 0..3 {
+        step(&poll, &mut events);
+        sizes.push(events.len());
+        seen.extend(events.iter().map(|e| e.token().0));
+    }
+    seen.sort();
+    seen.dedup();
+    t.rec("level registrations: sizes", format!("{sizes:?}"));
+    t.rec("level registrations: tokens over 3 polls", format!("{seen:?}"));
+    for (i, (r, set)) in regs.iter().enumerate() {
+        set.set_readiness(Ready::empty()).unwrap();
+        poll.reregister(r, Token(10 + i), Ready::readable(), PollOpt::edge())
+            .unwrap();
+    }
+    t.rec("level registrations cleared", step(&poll, &mut events));
+
     // Sockets and registrations together.
     for (i, s) in socks.iter().enumerate() {
         poll.register(s, Token(i), Ready::readable(), PollOpt::edge())
