@@ -43,10 +43,10 @@ fn snap(events: &Events) -> String {
     v.join(" ")
 }
 
-/// Lets loopback traffic settle, then polls once (returning at the first
-/// event, or after 150 ms with none) and describes what came.
+/// Lets loopback traffic settle (25 ms), then polls once (returning at the
+/// first event, or after 150 ms with none) and describes what came.
 fn step(poll: &Poll, events: &mut Events) -> String {
-    std::thread::sleep(Duration::from_millis(15));
+    std::thread::sleep(Duration::from_millis(25));
     let n = poll
         .poll(events, Some(Duration::from_millis(150)))
         .expect("poll");
