@@ -835,6 +835,34 @@ pub fn registration_wakes_poll() -> Trace {
     t
 }
 
+/// A blocking poll woken by a `set_readiness` whose registration is gone
+/// before the poll looks at it.
+pub fn poll_woken_for_nothing() -> Trace {
+    let mut t = Trace::default();
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(4);
+    let (r1, set1) = Registration::new2();
+    let (r2, set2) = Registration::new2();
+    poll.register(&r1, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.register(&r2, Token(2), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    set1.set_readiness(Ready::readable()).unwrap();
+    drop(r1);
+    // A real event, later, in case the poll waits on.
+    let th = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        set2.set_readiness(Ready::readable()).unwrap();
+        set2
+    });
+    let n = poll.poll(&mut events, Some(Duration::from_secs(10))).unwrap();
+    t.rec("first poll", format!("{n} {}", snap(&events)));
+    let _set2 = th.join().unwrap();
+    t.rec("next step", step(&poll, &mut events));
+    drop(r2);
+    t
+}
+
 /// A Registration outliving its Poll, and a Poll dropped while one is set.
 pub fn registration_outlives_poll() -> Trace {
     let mut t = Trace::default();
