@@ -191,6 +191,7 @@ differential! {
         ("next step", "\"\""),
     ];
     registration_wakes_poll => [];
+    registration_deprecated_forms => [];
     registration_misuse => [
         // The classic API documents that reregistering a handle not
         // registered "will return with an error"; mio 0.6's Registration

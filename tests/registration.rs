@@ -185,7 +185,17 @@ fn deprecated_forms_still_work() {
     assert_eq!(now(&poll, &mut events), vec![(Token(8), Ready::readable())]);
     r.deregister(&poll).unwrap();
     assert!(poll_with(&poll, &mut events, SHORT).is_empty());
-    assert!(r.deregister(&poll).is_err());
+    // As in the classic API, the deprecated form leaves a Registration that
+    // is not registered alone; `Poll::deregister` says `NotFound`.
+    assert!(r.deregister(&poll).is_ok());
+    assert_eq!(
+        poll.deregister(&r).unwrap_err().kind(),
+        std::io::ErrorKind::NotFound
+    );
+    // And the deprecated `update` registers it again.
+    r.update(&poll, Token(9), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(9), Ready::readable())]);
 }
 
 #[test]

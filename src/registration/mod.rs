@@ -121,7 +121,11 @@ impl Registration {
         (registration, set_readiness)
     }
 
-    /// Changes the token, interest and options (old form of `Poll::reregister`).
+    /// Sets the token, interest and options (old form of `Poll::reregister`).
+    ///
+    /// As in the classic API, this also registers a `Registration` that is
+    /// not registered (never yet, or deregistered since) with `poll`, where
+    /// [`Poll::reregister`] answers `NotFound`.
     #[deprecated(since = "0.1.0", note = "use Poll::reregister")]
     pub fn update(
         &self,
@@ -130,13 +134,25 @@ impl Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.reregister(self, token, interest, opts)
+        match poll.reregister(self, token, interest, opts) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                poll.register(self, token, interest, opts)
+            }
+            res => res,
+        }
     }
 
     /// Stops the registration (old form of `Poll::deregister`).
+    ///
+    /// As in the classic API, a `Registration` that is not registered is
+    /// left as it is, without error (where [`Poll::deregister`] answers
+    /// `NotFound`).
     #[deprecated(since = "0.1.0", note = "use Poll::deregister")]
     pub fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        poll.deregister(self)
+        match poll.deregister(self) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            res => res,
+        }
     }
 }
 

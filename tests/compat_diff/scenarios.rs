@@ -885,6 +885,46 @@ pub fn registration_outlives_poll() -> Trace {
     t
 }
 
+/// The deprecated `Registration::update` and `deregister`, as old code (and
+/// helpers built on the classic API) call them.
+#[allow(deprecated)]
+pub fn registration_deprecated_forms() -> Trace {
+    let mut t = Trace::default();
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(4);
+    let (r, set) = Registration::new2();
+    set.set_readiness(Ready::readable()).unwrap();
+    t.rec(
+        "update unregistered",
+        kind(r.update(&poll, Token(1), Ready::readable(), PollOpt::edge())),
+    );
+    t.rec("registered by update", step(&poll, &mut events));
+    t.rec(
+        "update registered",
+        kind(r.update(&poll, Token(2), Ready::readable(), PollOpt::level())),
+    );
+    t.rec("updated", step(&poll, &mut events));
+    t.rec("deregister", kind(r.deregister(&poll)));
+    t.rec("deregistered", step(&poll, &mut events));
+    t.rec("deregister twice", kind(r.deregister(&poll)));
+    t.rec(
+        "update after deregister",
+        kind(r.update(&poll, Token(3), Ready::readable(), PollOpt::edge())),
+    );
+    t.rec("back", step(&poll, &mut events));
+    let other = Poll::new().unwrap();
+    t.rec(
+        "update with another Poll",
+        kind(r.update(&other, Token(3), Ready::readable(), PollOpt::edge())),
+    );
+    t.rec("deregister from another Poll", kind(r.deregister(&other)));
+    let (r2, set2) = Registration::new(&poll, Token(4), Ready::readable(), PollOpt::edge());
+    set2.set_readiness(Ready::readable()).unwrap();
+    t.rec("Registration::new", step(&poll, &mut events));
+    drop(r2);
+    t
+}
+
 /// Calls the classic API documents as errors, or leaves open.
 pub fn registration_misuse() -> Trace {
     let mut t = Trace::default();
