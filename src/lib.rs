@@ -95,6 +95,25 @@ pub use crate::registration::{Registration, SetReadiness};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 
+// Older paths of the classic API, kept so that code still using them
+// compiles with only the crate name changed. Hidden from the docs: new code
+// uses the paths above.
+#[doc(hidden)]
+pub use crate::event::{Event, Evented, Iter as EventsIter};
+
+/// TCP types under their older path (use [`net`]).
+#[doc(hidden)]
+pub mod tcp {
+    pub use crate::net::{TcpListener, TcpStream};
+    pub use std::net::Shutdown;
+}
+
+/// The UDP socket under its older path (use [`net`]).
+#[doc(hidden)]
+pub mod udp {
+    pub use crate::net::UdpSocket;
+}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

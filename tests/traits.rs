@@ -27,3 +27,21 @@ fn evented_is_object_safe() {
         .unwrap();
     poll.deregister(&boxed).unwrap();
 }
+
+#[test]
+fn older_classic_paths_still_resolve() {
+    // Code written for the classic API sometimes uses these older paths.
+    #[allow(unused_imports)]
+    use evio::tcp::{Shutdown, TcpListener, TcpStream};
+    use evio::udp::UdpSocket;
+    use evio::{Event, EventsIter};
+    let _: Option<EventsIter<'_>> = None;
+    let e = Event::new(Ready::readable(), Token(3));
+    assert_eq!(e.token(), Token(3));
+    let sock = UdpSocket::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let boxed: Box<dyn evio::Evented> = Box::new(sock);
+    let poll = Poll::new().unwrap();
+    poll.register(&boxed, Token(0), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    let _ = Shutdown::Both;
+}
