@@ -1,7 +1,7 @@
 //! evio: fast, low-level, non-blocking IO.
 //!
 //! evio is a readiness-based event queue — [`Poll`], [`Events`], [`Token`],
-//! [`Ready`], [`PollOpt`] and the [`Evented`](event::Evented) trait — backed
+//! [`Ready`], [`PollOpt`] and the [`Evented`] trait — backed
 //! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD) and IO
 //! completion ports (Windows), with non-blocking TCP and UDP sockets,
 //! user-space readiness ([`Registration`], [`SetReadiness`]), a cross-thread
