@@ -37,6 +37,9 @@ cat "$out/machine.txt"
 echo "=== 1. suite (wall clock, allocations)"
 cargo bench --bench suite -- $quick --csv "$out/suite.csv"
 
+echo "=== 1b. timeouts with a timer slack of 1 ns (prctl PR_SET_TIMERSLACK)"
+SUITE_TIMERSLACK_NS=1 cargo bench --bench suite -- $quick timeout | tee "$out/timeout_slack_1ns.txt"
+
 echo "=== 2. callgrind (instructions)"
 if [ -n "$quick" ]; then
   ONLY="empty_poll" benches/callgrind.sh "$out/callgrind.csv"

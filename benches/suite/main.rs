@@ -238,6 +238,17 @@ mod linux {
             callgrind(&cg);
             return;
         }
+        if let Some(ns) = std::env::var("SUITE_TIMERSLACK_NS")
+            .ok()
+            .and_then(|v| v.parse::<libc::c_ulong>().ok())
+        {
+            // The thread's timer slack (50 us by default) is how late the
+            // kernel may fire a timer: the floor of every timeout's overshoot.
+            // SAFETY: PR_SET_TIMERSLACK takes one integer argument.
+            let r = unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, ns) };
+            assert_eq!(r, 0, "prctl(PR_SET_TIMERSLACK)");
+            println!("timer slack of this thread: {ns} ns");
+        }
         let cfg = if args.quick {
             Config::quick()
         } else {
