@@ -7,6 +7,8 @@
 #
 # Usage: benches/run.sh [--quick] [OUT_DIR]     (default OUT_DIR: benches/results)
 # --quick: short samples, one 2-second wrk round each (a smoke run).
+# SKIP_CALLGRIND=1 keeps OUT_DIR/callgrind.csv from an earlier run (instruction
+# counts do not depend on the machine's load; wall-clock figures do).
 # Installs wrk and valgrind with apt-get when they are missing. Everything
 # runs on 127.0.0.1 only, and every server started here stops by itself.
 set -euo pipefail
@@ -41,7 +43,9 @@ echo "=== 1b. timeouts with a timer slack of 1 ns (prctl PR_SET_TIMERSLACK)"
 SUITE_TIMERSLACK_NS=1 cargo bench --bench suite -- $quick timeout | tee "$out/timeout_slack_1ns.txt"
 
 echo "=== 2. callgrind (instructions)"
-if [ -n "$quick" ]; then
+if [ "${SKIP_CALLGRIND:-}" = 1 ] && [ -s "$out/callgrind.csv" ]; then
+  echo "kept $out/callgrind.csv"
+elif [ -n "$quick" ]; then
   ONLY="empty_poll" benches/callgrind.sh "$out/callgrind.csv"
 else
   benches/callgrind.sh "$out/callgrind.csv"
