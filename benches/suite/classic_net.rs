@@ -7,15 +7,16 @@ use mio::net::TcpStream;
 
 use crate::common::{tcp_pair, Clients, MSG};
 
-/// Workload 2: one 64-byte round trip over loopback TCP per operation.
+/// Workload 2: one 64-byte round trip over loopback TCP per operation
+/// (edge-triggered, as for every peer).
 pub fn pingpong() -> Body {
     let (c, s) = tcp_pair();
     let mut c = TcpStream::from_stream(c).unwrap();
     let mut s = TcpStream::from_stream(s).unwrap();
     let poll = Poll::new().unwrap();
-    poll.register(&s, Token(0), Ready::readable(), PollOpt::level())
+    poll.register(&s, Token(0), Ready::readable(), PollOpt::edge())
         .unwrap();
-    poll.register(&c, Token(1), Ready::readable(), PollOpt::level())
+    poll.register(&c, Token(1), Ready::readable(), PollOpt::edge())
         .unwrap();
     let mut events = Events::with_capacity(CAP);
     Box::new(move |iters| {
@@ -53,7 +54,7 @@ pub fn many(conns: usize) -> Body {
         .map(|s| TcpStream::from_stream(s).unwrap())
         .collect();
     for (i, s) in socks.iter().enumerate() {
-        poll.register(s, Token(i), Ready::readable(), PollOpt::level())
+        poll.register(s, Token(i), Ready::readable(), PollOpt::edge())
             .unwrap();
     }
     let mut events = Events::with_capacity(CAP);

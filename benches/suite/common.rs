@@ -135,10 +135,16 @@ fn client_loop(mut conns: Vec<TcpStream>, stop: &AtomicBool) {
 
 /// Adds `fd` to the raw epoll `ep`, level-triggered readable.
 pub fn add(ep: RawFd, fd: RawFd, token: u64) {
-    let mut ev = libc::epoll_event {
-        events: libc::EPOLLIN as u32,
-        u64: token,
-    };
+    add_flags(ep, fd, token, libc::EPOLLIN as u32);
+}
+
+/// Adds `fd` to the raw epoll `ep`, edge-triggered readable.
+pub fn add_edge(ep: RawFd, fd: RawFd, token: u64) {
+    add_flags(ep, fd, token, (libc::EPOLLIN | libc::EPOLLET) as u32);
+}
+
+fn add_flags(ep: RawFd, fd: RawFd, token: u64, events: u32) {
+    let mut ev = libc::epoll_event { events, u64: token };
     // SAFETY: `ev` is a valid record for the call.
     check(
         unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, fd, &mut ev) },

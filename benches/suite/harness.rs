@@ -63,8 +63,8 @@ impl Config {
     pub fn full() -> Config {
         Config {
             warmup: Duration::from_millis(300),
-            sample: Duration::from_millis(100),
-            samples: 15,
+            sample: Duration::from_millis(150),
+            samples: 21,
         }
     }
 
@@ -198,10 +198,20 @@ pub fn raise_fd_limit() {
         rlim_max: 0,
     };
     // SAFETY: `lim` is a valid, writable rlimit.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 && lim.rlim_cur < lim.rlim_max
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    // Enough for every peer's 10,000 sources at once, if the process may
+    // raise its hard limit (root may); else up to the hard limit.
+    let want = libc::rlimit {
+        rlim_cur: 65_536,
+        rlim_max: 65_536,
+    };
+    // SAFETY: `want` is a valid rlimit; a failure leaves the limit as it was.
+    if lim.rlim_max >= want.rlim_max || unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0
     {
         lim.rlim_cur = lim.rlim_max;
-        // SAFETY: `lim` is a valid rlimit; a failure leaves the limit as it was.
+        // SAFETY: as above.
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
     }
 }

@@ -1,4 +1,5 @@
-//! The same workloads on `polling` 3.x (level-triggered mode where it helps).
+//! The same workloads on `polling` 3.x: level-triggered dispatch, and
+//! edge-triggered sockets as for every peer.
 
 use std::hint::black_box;
 use std::io::{Read, Write};
@@ -17,10 +18,18 @@ fn events() -> Events {
 }
 
 fn add_level(poller: &Poller, fd: &impl AsRawFd, key: usize) {
+    add_mode(poller, fd, key, PollMode::Level);
+}
+
+fn add_edge(poller: &Poller, fd: &impl AsRawFd, key: usize) {
+    add_mode(poller, fd, key, PollMode::Edge);
+}
+
+fn add_mode(poller: &Poller, fd: &impl AsRawFd, key: usize, mode: PollMode) {
     // SAFETY: the source stays open while the poller uses it: both live in
     // one benchmark body and are closed together when it is dropped (the
     // kernel forgets a closed descriptor's registration by itself).
-    unsafe { poller.add_with_mode(fd.as_raw_fd(), Event::readable(key), PollMode::Level) }.unwrap();
+    unsafe { poller.add_with_mode(fd.as_raw_fd(), Event::readable(key), mode) }.unwrap();
 }
 
 /// Workload 1: `n` level-triggered sources, all ready (`n == 0`: an empty poll).
@@ -59,8 +68,8 @@ pub fn dispatch(n: usize) -> Body {
 pub fn pingpong() -> Body {
     let (c, s) = tcp_pair();
     let poller = Poller::new().unwrap();
-    add_level(&poller, &s, 0);
-    add_level(&poller, &c, 1);
+    add_edge(&poller, &s, 0);
+    add_edge(&poller, &c, 1);
     let mut events = events();
     let (mut c, mut s): (TcpStream, TcpStream) = (c, s);
     Box::new(move |iters| {
@@ -94,7 +103,7 @@ pub fn many(conns: usize) -> Body {
     let (clients, mut socks) = Clients::start(conns);
     let poller = Poller::new().unwrap();
     for (i, s) in socks.iter().enumerate() {
-        add_level(&poller, s, i);
+        add_edge(&poller, s, i);
     }
     let mut events = events();
     let mut buf = vec![0u8; 4096];
