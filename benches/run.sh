@@ -8,7 +8,8 @@
 # Usage: benches/run.sh [--quick] [OUT_DIR]     (default OUT_DIR: benches/results)
 # --quick: short samples, one 2-second wrk round each (a smoke run).
 # SKIP_CALLGRIND=1 keeps OUT_DIR/callgrind.csv from an earlier run (instruction
-# counts do not depend on the machine's load; wall-clock figures do).
+# counts do not depend on the machine's load; wall-clock figures do), and
+# SKIP_SUITE=1 keeps OUT_DIR/suite.csv and timeout_slack_1ns.txt.
 # Installs wrk and valgrind with apt-get when they are missing. Everything
 # runs on 127.0.0.1 only, and every server started here stops by itself.
 set -euo pipefail
@@ -36,11 +37,14 @@ need valgrind valgrind
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 
-echo "=== 1. suite (wall clock, allocations)"
-cargo bench --bench suite -- $quick --csv "$out/suite.csv"
-
-echo "=== 1b. timeouts with a timer slack of 1 ns (prctl PR_SET_TIMERSLACK)"
-SUITE_TIMERSLACK_NS=1 cargo bench --bench suite -- $quick timeout | tee "$out/timeout_slack_1ns.txt"
+if [ "${SKIP_SUITE:-}" = 1 ] && [ -s "$out/suite.csv" ]; then
+  echo "=== 1. kept $out/suite.csv"
+else
+  echo "=== 1. suite (wall clock, allocations)"
+  cargo bench --bench suite -- $quick --csv "$out/suite.csv"
+  echo "=== 1b. timeouts with a timer slack of 1 ns (prctl PR_SET_TIMERSLACK)"
+  SUITE_TIMERSLACK_NS=1 cargo bench --bench suite -- $quick timeout | tee "$out/timeout_slack_1ns.txt"
+fi
 
 echo "=== 2. callgrind (instructions)"
 if [ "${SKIP_CALLGRIND:-}" = 1 ] && [ -s "$out/callgrind.csv" ]; then
@@ -53,7 +57,7 @@ fi
 
 echo "=== 3. HTTP under wrk"
 cargo build --release --example http_hello --example http_hello_mio
-secs=10; rounds=3
+secs=4; rounds=7
 if [ -n "$quick" ]; then secs=2; rounds=1; fi
 echo "server,round,requests_per_sec,p50,p90,p99" > "$out/wrk_rounds.csv"
 port=18480

@@ -84,7 +84,7 @@ fn reference(
     match v.get(&key(w, p, "raw")) {
         Some(r) => (Some(*r), label.to_string()),
         None => match v.get(&key(w, p, "mio06")) {
-            Some(r) => (Some(*r), format!("{label} [ratio to mio06]")),
+            Some(r) => (Some(*r), format!("{label} [vs mio06]")),
             None => (None, label.to_string()),
         },
     }
@@ -243,7 +243,7 @@ const COLORS: [&str; 5] = ["#d62728", "#7f7f7f", "#1f77b4", "#2ca02c", "#ff7f0e"
 /// Horizontal grouped bars on a log2 axis from 1/4 to 32, one panel per
 /// measure; 1.0 (raw epoll) is the reference line.
 fn chart(panels: &[Panel<'_>]) -> String {
-    let (left, width, bar, gap) = (330.0, 520.0, 7.0, 10.0);
+    let (left, width, bar, gap) = (400.0, 520.0, 7.0, 10.0);
     let (lo, hi) = (-2.0f64, 5.0f64); // log2 of the axis ends
     let x = |r: f64| left + (r.clamp(0.25, 32.0).log2() - lo) / (hi - lo) * width;
     let mut body = String::new();
