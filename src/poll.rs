@@ -151,10 +151,32 @@ impl Poll {
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
             if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
-                return Ok(events.len());
+                let n = events.len();
+                if n == 0 || self.queue.get().is_none() {
+                    return Ok(n);
+                }
+                // A `Registration` created the queue during the wait.
+                return self.poll_raced(events, timeout);
             }
         }
         self.poll_general(events, timeout)
+    }
+
+    /// Finishes a fast-path poll during which the user-space queue was
+    /// created: its wake-up record must not reach the caller, and its
+    /// entries are delivered.
+    #[cold]
+    #[inline(never)]
+    fn poll_raced(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        if let Some(q) = self.queue.get() {
+            q.deliver(&mut events.inner);
+        }
+        if events.is_empty() {
+            // Only the queue's wake-up: wait again (for the whole timeout:
+            // never less than asked).
+            return self.poll_general(events, timeout);
+        }
+        Ok(events.len())
     }
 
     #[cold]
@@ -298,7 +320,12 @@ impl Poll {
         }
         let q = ReadinessQueue::new(&self.selector)?;
         // If another thread won the race, its queue is used and ours is dropped.
-        let _ = self.queue.set(q);
+        if self.queue.set(q).is_ok() {
+            // A poll that started before the queue existed took the fast
+            // path: it is not counted as a waiter, so setters would not wake
+            // it. One wake-up now makes it return and look at the queue.
+            self.queue.get().expect("queue was just set").wake()?;
+        }
         Ok(self.queue.get().expect("queue was just set"))
     }
 }

@@ -611,3 +611,30 @@ fn blocking_poll_waits_through_stale_queue_entries() {
     assert_eq!(got, vec![(Token(1), Ready::readable())]);
     t.join().unwrap();
 }
+
+/// A poll blocked on a `Poll` that had no `Registration` yet (so it took
+/// the path that knows nothing of user-space readiness) is woken when
+/// another thread registers the first one and sets it ready, and never sees
+/// the queue's internal wake-up record.
+#[test]
+fn first_registration_wakes_a_poll_already_blocked() {
+    let poll = Arc::new(Poll::new().unwrap());
+    let p = poll.clone();
+    let poller = thread::spawn(move || {
+        // One call: it must come back with the event, not at its timeout.
+        let mut events = Events::with_capacity(8);
+        p.poll(&mut events, Some(LONG)).unwrap();
+        events
+            .iter()
+            .map(|e| (e.token(), e.readiness()))
+            .collect::<Vec<_>>()
+    });
+    // Give the poller time to block first (not required for correctness).
+    thread::sleep(Duration::from_millis(100));
+    let (registration, set) = Registration::new2();
+    poll.register(&registration, Token(5), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    set.set_readiness(Ready::readable()).unwrap();
+    let seen = poller.join().unwrap();
+    assert_eq!(seen, vec![(Token(5), Ready::readable())]);
+}

@@ -528,6 +528,11 @@ impl ReadinessQueue {
         !self.shared.backlog.load(Ordering::Acquire).is_null()
     }
 
+    /// Writes the `Poll`'s wake-up descriptor: a blocked poll returns.
+    pub(crate) fn wake(&self) -> io::Result<()> {
+        self.shared.waker.wake()
+    }
+
     /// For a `poll` about to wait with a non-zero timeout: counts it as a
     /// waiter, so that setters wake it, and returns a guard that stops
     /// counting it when dropped (after the wait). `None`, counting nothing,
