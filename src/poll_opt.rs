@@ -127,7 +127,6 @@ impl PollOpt {
         self.0 &= !other.0;
     }
 
-    #[allow(dead_code)]
     pub(crate) const fn from_bits(bits: usize) -> PollOpt {
         PollOpt(bits & KNOWN)
     }
