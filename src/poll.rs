@@ -143,10 +143,49 @@ impl Poll {
     #[inline]
     pub fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         // The common case, small enough to inline into the caller's event
-        // loop: no user-space readiness queue, and one wait that succeeds.
-        // Everything else (a signal, an error, user-space readiness, a
-        // buffer of capacity 0) takes the general path, which repeats the
-        // wait when it has to.
+        // loop: no timeout or a zero one, no user-space readiness queue, and
+        // one wait that succeeds. It makes no call, so the caller keeps its
+        // values in registers across it; and every other case is one call
+        // that returns the final result, so that only the `Events` buffer
+        // has to outlive a call in the caller. A timeout with a length
+        // takes `poll_timed`, which makes the same single wait; a signal,
+        // an error, user-space readiness and a buffer of capacity 0 take
+        // the general path, which repeats the wait when it has to.
+        let ms = match timeout {
+            None => -1,
+            // One test for both halves (`is_zero` makes two).
+            Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
+            Some(_) => return self.poll_timed(events, timeout),
+        };
+        if self.queue.get().is_none()
+            && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
+        {
+            if let Some(n) = select_quick(&self.selector, &mut events.inner, ms) {
+                if n == 0 || self.queue.get().is_none() {
+                    return Ok(n);
+                }
+            }
+            return self.poll_after_quick(events, ms);
+        }
+        self.poll_general(events, quick_timeout(ms))
+    }
+
+    /// After a fast-path wait that failed (no events then) or during which
+    /// a `Registration` created the queue (events then).
+    #[cold]
+    #[inline(never)]
+    fn poll_after_quick(&self, events: &mut Events, ms: isize) -> io::Result<usize> {
+        let timeout = quick_timeout(ms);
+        if events.is_empty() {
+            return self.poll_general(events, timeout);
+        }
+        self.poll_raced(events, timeout)
+    }
+
+    /// `poll` with a timeout that has a length: the same single wait as its
+    /// fast path when it can, the general path otherwise.
+    #[inline(never)]
+    fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
@@ -155,7 +194,6 @@ impl Poll {
                 if n == 0 || self.queue.get().is_none() {
                     return Ok(n);
                 }
-                // A `Registration` created the queue during the wait.
                 return self.poll_raced(events, timeout);
             }
         }
@@ -335,6 +373,37 @@ impl Drop for Poll {
         if let Some(q) = self.queue.get() {
             q.close();
         }
+    }
+}
+
+/// One wait with a timeout of `-1` (none) or `0` milliseconds: the number of
+/// events, `None` on any error (the general path repeats the wait and
+/// reports it).
+#[inline]
+fn select_quick(selector: &sys::Selector, events: &mut sys::Events, ms: isize) -> Option<usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        selector.select_quick(events, ms)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        match selector.select(events, quick_timeout(ms)) {
+            Ok(()) => Some(events.len()),
+            Err(_) => {
+                events.clear();
+                None
+            }
+        }
+    }
+}
+
+/// The timeout that the fast path's milliseconds (`-1` or `0`) stand for.
+#[inline]
+fn quick_timeout(ms: isize) -> Option<Duration> {
+    if ms < 0 {
+        None
+    } else {
+        Some(Duration::ZERO)
     }
 }
 

@@ -73,6 +73,37 @@ impl Selector {
         }
     }
 
+    /// The fast path of `Poll::poll`: one `epoll_wait` with a timeout of
+    /// `-1` (none) or `0` milliseconds, and nothing else. `None` on any
+    /// error (and no events), which the caller's general path repeats and
+    /// reports.
+    ///
+    /// The descriptor, the buffer, its length and the timeout go straight
+    /// into the argument registers; the kernel leaves every register but
+    /// the return value and two scratch ones as they were, so the caller
+    /// keeps its own values in registers across the call.
+    #[inline]
+    pub(crate) fn select_quick(&self, events: &mut Events, timeout_ms: isize) -> Option<usize> {
+        // A buffer longer than a C int would be cut to a count it holds
+        // (or to a negative one, which the kernel refuses): the kernel never
+        // writes past it.
+        let max = events.buf.len() as libc::c_int;
+        // SAFETY: the buffer has room for `max` records (at most its length),
+        // properly aligned, and any bytes are a valid record; the
+        // descriptor is the selector's own, open while `self` lives.
+        let n = unsafe {
+            quick::epoll_wait(
+                self.ep.as_raw_fd(),
+                events.buf.as_mut_ptr(),
+                max,
+                timeout_ms,
+            )
+        };
+        // No events after an error: the caller tells the two cases apart so.
+        events.len = n.unwrap_or(0);
+        n
+    }
+
     /// A timeout with a finer part than milliseconds, or too long for a C
     /// int of milliseconds, goes to `epoll_pwait2`, which takes a timespec,
     /// where the kernel has it.
@@ -173,6 +204,161 @@ impl Selector {
     }
 }
 
+/// The fast path's wait, issued directly where the system call convention
+/// is known, so that it is the system call and its error test and nothing
+/// else: `epoll_wait` on x86-64 Linux (four arguments, all in registers the
+/// kernel leaves alone, which leaves two free for the caller's own values),
+/// `epoll_pwait` with a null signal mask on 64-bit Arm (which has no
+/// `epoll_wait`) and on Android (whose system-call filter admits only
+/// that one); rustix elsewhere.
+mod quick {
+    use rustix::event::epoll;
+    use std::os::fd::RawFd;
+
+    /// Returns the number of records written, `None` for an error.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must have room for `max` records (when `max` is positive) and
+    /// stay valid for the call; `timeout_ms` is `-1` or `0`.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Option<usize> {
+        let ret: usize;
+        // SAFETY: the x86-64 Linux system call convention: the number in
+        // rax, the arguments in rdi, rsi, rdx and r10, the result in rax;
+        // the kernel clobbers rcx and r11 and nothing else, and restores
+        // the flags. The caller vouches for the buffer the kernel writes.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") libc::SYS_epoll_wait as usize => ret,
+                in("rdi") epfd as isize,
+                in("rsi") buf,
+                in("rdx") max as isize,
+                in("r10") timeout_ms,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack, preserves_flags),
+            );
+        }
+        // -4095..=-1 is an error number.
+        if ret > -4096isize as usize {
+            None
+        } else {
+            Some(ret)
+        }
+    }
+
+    /// As above, with `epoll_pwait` and a null signal mask.
+    ///
+    /// # Safety
+    ///
+    /// As above.
+    #[cfg(all(target_arch = "x86_64", not(target_os = "linux")))]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Option<usize> {
+        let ret: usize;
+        // SAFETY: as above, with the signal mask (null: its size, the sixth
+        // argument, is then ignored) in r8.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") libc::SYS_epoll_pwait as usize => ret,
+                in("rdi") epfd as isize,
+                in("rsi") buf,
+                in("rdx") max as isize,
+                in("r10") timeout_ms,
+                in("r8") 0usize,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack, preserves_flags),
+            );
+        }
+        if ret > -4096isize as usize {
+            None
+        } else {
+            Some(ret)
+        }
+    }
+
+    /// As above, for 64-bit Arm.
+    ///
+    /// # Safety
+    ///
+    /// As above.
+    #[cfg(target_arch = "aarch64")]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Option<usize> {
+        let ret: usize;
+        // SAFETY: the AArch64 Linux system call convention: the number in
+        // x8, the arguments in x0 to x4 (a null signal mask: its size is
+        // then ignored), the result in x0; no other register is changed.
+        // The caller vouches for the buffer the kernel writes.
+        unsafe {
+            std::arch::asm!(
+                "svc 0",
+                in("x8") libc::SYS_epoll_pwait as usize,
+                inlateout("x0") epfd as isize => ret,
+                in("x1") buf,
+                in("x2") max as isize,
+                in("x3") timeout_ms,
+                in("x4") 0usize,
+                options(nostack, preserves_flags),
+            );
+        }
+        if ret > -4096isize as usize {
+            None
+        } else {
+            Some(ret)
+        }
+    }
+
+    /// Elsewhere: rustix, with the timeout as a timespec.
+    ///
+    /// # Safety
+    ///
+    /// As above.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Option<usize> {
+        use rustix::event::Timespec;
+        use std::os::fd::BorrowedFd;
+        const ZERO: Timespec = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let len = usize::try_from(max).ok()?;
+        // SAFETY: the caller vouches for `len` records at `buf`, any bytes
+        // of which are a valid record (two integers).
+        let slice = unsafe { std::slice::from_raw_parts_mut(buf, len) };
+        // SAFETY: the descriptor is open for the call (the caller's selector).
+        let ep = unsafe { BorrowedFd::borrow_raw(epfd) };
+        let ts = if timeout_ms == 0 { Some(&ZERO) } else { None };
+        epoll::wait(ep, slice, ts).ok()
+    }
+}
+
 impl AsRawFd for Selector {
     fn as_raw_fd(&self) -> RawFd {
         self.ep.as_raw_fd()
@@ -213,6 +399,9 @@ fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
     }
     f
 }
+
+/// One record of the kernel's.
+pub(crate) type Record = epoll::Event;
 
 /// The kernel's event records, filled in place by `epoll_wait`.
 pub(crate) struct Events {
@@ -260,6 +449,13 @@ impl Events {
         } else {
             None
         }
+    }
+
+    /// The last poll's records.
+    #[inline]
+    pub(crate) fn records(&self) -> &[Record] {
+        // SAFETY: as in `get`: `len` never exceeds the buffer's length.
+        unsafe { self.buf.get_unchecked(..self.len) }
     }
 
     #[inline]

@@ -286,6 +286,9 @@ impl AsRawFd for Selector {
     }
 }
 
+/// One record of the selector's.
+pub(crate) type Record = libc::kevent;
+
 /// The kernel's event records. After a poll each holds its token in
 /// `udata` and its readiness in `data` (see [`logic::cook`]).
 pub(crate) struct Events {
@@ -320,6 +323,12 @@ impl Events {
     #[inline]
     pub(crate) fn get(&self, idx: usize) -> Option<&libc::kevent> {
         self.buf.get(idx)
+    }
+
+    /// The last poll's records.
+    #[inline]
+    pub(crate) fn records(&self) -> &[Record] {
+        &self.buf
     }
 
     #[inline]

@@ -3,7 +3,7 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{event, Events, Selector, Waker};
+pub(crate) use self::epoll::{event, Events, Record, Selector, Waker};
 
 #[cfg(any(
     target_os = "macos",
@@ -18,7 +18,7 @@ mod kqueue;
     target_os = "freebsd",
     target_os = "netbsd"
 ))]
-pub(crate) use self::kqueue::{event, Events, Selector, Waker};
+pub(crate) use self::kqueue::{event, Events, Record, Selector, Waker};
 
 // The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
 #[cfg(all(
