@@ -102,6 +102,26 @@ impl UdpSocket {
         self.inner.do_io(|s| sys::net::recv(s, buf))
     }
 
+    /// Receives one datagram from the peer set by
+    /// [`connect`](UdpSocket::connect) into several buffers, filled in order
+    /// (the classic API's vectored receive). A datagram longer than the
+    /// buffers together is cut to fit.
+    ///
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
+    /// nothing is allocated.
+    pub fn recv_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
+    }
+
+    /// Sends several buffers as one datagram to the peer set by
+    /// [`connect`](UdpSocket::connect) (the classic API's vectored send).
+    ///
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
+    /// nothing is allocated.
+    pub fn send_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
+    }
+
     /// Reads the next datagram into `buf` without removing it from the queue.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.do_io(|s| sys::net::peek(s, buf))
