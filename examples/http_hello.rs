@@ -11,8 +11,9 @@
 //! block, up to the blank line (bodies are not read: this answers `GET`s).
 //! Connections stay open (HTTP/1.1 keep-alive) unless the client sends
 //! `Connection: close`. Buffers are kept per connection and reused, so a
-//! served request allocates nothing. `examples/http_hello_mio.rs` is the same
-//! program on mio 1.x, for `benches/run.sh` to load both with `wrk`.
+//! served request allocates nothing. `benches/examples/http_hello_mio.rs`
+//! is the same program on mio 1.x, for `benches/run.sh` to load both with
+//! `wrk`.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;

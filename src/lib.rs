@@ -95,6 +95,19 @@ pub use crate::registration::{Registration, SetReadiness};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 
+/// A buffer of the classic API's vectored IO (`read_bufs`, `write_bufs`,
+/// `recv_bufs`, `send_bufs`): the `iovec` crate's type, re-exported, so
+/// code that passes `iovec::IoVec`s to the classic API passes them here.
+///
+/// ```
+/// use evio::IoVec;
+///
+/// let mut head = [0u8; 4];
+/// let buf: &mut IoVec = (&mut head[..]).into();
+/// assert_eq!(buf.len(), 4);
+/// ```
+pub use iovec::IoVec;
+
 // Older paths of the classic API, kept so that code still using them
 // compiles with only the crate name changed. Hidden from the docs: new code
 // uses the paths above.
