@@ -67,8 +67,17 @@ dispatch 100 2000 evio raw mio1 mio06 polling
 dispatch 10000 100 evio raw mio1 mio06 polling
 empty_poll 0 20000 evio raw mio1 mio06 polling
 pingpong 64 5000 evio raw mio1 mio06 polling
+dispatch_turn 1 20000 evio raw mio1 mio06 polling
+dispatch_turn 100 2000 evio raw mio1 mio06 polling
+dispatch_turn 10000 100 evio raw mio1 mio06 polling
+empty_poll_turn 0 20000 evio raw mio1 mio06 polling
+pingpong_turn 64 5000 evio raw mio1 mio06 polling
+oneshot 100 500 evio raw mio1 mio06 polling
+oneshot_turn 100 500 evio raw mio1 mio06 polling
 set_readiness 1 20000 evio mio06
 wake 1 20000 evio raw mio1 polling
 churn 1 10000 evio raw mio1 mio06 polling
+churn_udp 1 10000 evio raw mio1 mio06 polling
+registration 1 10000 evio mio06
 LIST
 echo "written: $out"

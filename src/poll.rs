@@ -463,7 +463,22 @@ impl SelectorId {
     }
 
     /// Binds to `poll`, or checks that it is the one bound already.
+    #[inline]
     pub(crate) fn associate(&self, poll: &Poll) -> io::Result<()> {
+        // Bound already (every registration after the first): one load.
+        let cur = self.0.load(Ordering::Acquire);
+        if cur == poll.id() {
+            return Ok(());
+        }
+        self.bind(cur, poll)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bind(&self, cur: usize, poll: &Poll) -> io::Result<()> {
+        if cur != 0 {
+            return Err(other_poll());
+        }
         match self
             .0
             .compare_exchange(0, poll.id(), Ordering::AcqRel, Ordering::Acquire)
@@ -479,14 +494,12 @@ impl SelectorId {
     /// A socket bound to another `Poll` is not registered with this one:
     /// `NotFound`, as epoll and kqueue answer for a handle they do not hold
     /// (and as the classic API reports it).
+    #[inline]
     pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
         if self.0.load(Ordering::Acquire) == poll.id() {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the handle is not registered with this Poll",
-            ))
+            Err(not_this_poll())
         }
     }
 }
@@ -498,6 +511,14 @@ impl Clone for SelectorId {
     fn clone(&self) -> SelectorId {
         SelectorId(AtomicUsize::new(self.0.load(Ordering::Acquire)))
     }
+}
+
+#[cold]
+fn not_this_poll() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "the handle is not registered with this Poll",
+    )
 }
 
 #[cold]

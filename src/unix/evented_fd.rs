@@ -33,20 +33,6 @@ use crate::{Poll, PollOpt, Ready, Token};
 #[derive(Debug)]
 pub struct EventedFd<'a>(pub &'a RawFd);
 
-impl EventedFd<'_> {
-    #[inline]
-    fn fd(&self) -> io::Result<RawFd> {
-        if *self.0 < 0 {
-            // What the kernel answers for any descriptor that is not open
-            // (checked here: a negative one cannot be borrowed).
-            return Err(io::Error::from_raw_os_error(
-                rustix::io::Errno::BADF.raw_os_error(),
-            ));
-        }
-        Ok(*self.0)
-    }
-}
-
 impl Evented for EventedFd<'_> {
     #[inline]
     fn register(
@@ -56,7 +42,9 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.selector().register(self.fd()?, token, interest, opts)
+        // A descriptor that is not open (a negative one included) makes the
+        // selector answer `EBADF`, as the kernel does.
+        poll.selector().register(*self.0, token, interest, opts)
     }
 
     #[inline]
@@ -67,12 +55,11 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.selector()
-            .reregister(self.fd()?, token, interest, opts)
+        poll.selector().reregister(*self.0, token, interest, opts)
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        poll.selector().deregister(self.fd()?)
+        poll.selector().deregister(*self.0)
     }
 }

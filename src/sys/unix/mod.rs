@@ -33,6 +33,13 @@ pub(crate) use self::kqueue::{event, Events, Record, Selector, Waker};
 #[path = "kqueue/logic.rs"]
 mod kqueue_logic;
 
+/// Raw system calls of the hot path, where their convention is written here.
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) mod syscall;
+
 pub(crate) mod net;
 pub(crate) mod pipe;
 pub(crate) mod uds;

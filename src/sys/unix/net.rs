@@ -173,10 +173,72 @@ pub(crate) fn adopt<S: AsFd>(s: &S) -> io::Result<()> {
     Ok(())
 }
 
+/// Where the hot path's system calls are issued directly (see `syscall`).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod quick {
+    use std::io;
+    use std::os::fd::{AsFd, AsRawFd};
+
+    use crate::sys::unix::syscall::{cvt, int, syscall3, syscall6};
+
+    /// `read(s, buf)`: on a socket, `recv` with no flag.
+    #[inline]
+    pub(super) fn recv<S: AsFd>(s: &S, buf: &mut [u8]) -> io::Result<usize> {
+        let fd = s.as_fd().as_raw_fd();
+        // SAFETY: read(fd, buf, len) writes at most `len` bytes to `buf`,
+        // which is borrowed mutably for the call; the descriptor is open
+        // (borrowed).
+        cvt(unsafe {
+            syscall3(
+                libc::SYS_read,
+                int(fd),
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+            )
+        })
+    }
+
+    /// `sendto(s, buf, MSG_NOSIGNAL, NULL, 0)`.
+    #[inline]
+    pub(super) fn send<S: AsFd>(s: &S, buf: &[u8]) -> io::Result<usize> {
+        let fd = s.as_fd().as_raw_fd();
+        // SAFETY: sendto(fd, buf, len, flags, NULL, 0) reads at most `len`
+        // bytes of `buf`, borrowed for the call; no address is passed; the
+        // descriptor is open (borrowed).
+        cvt(unsafe {
+            syscall6(
+                libc::SYS_sendto,
+                int(fd),
+                buf.as_ptr() as usize,
+                buf.len(),
+                int(libc::MSG_NOSIGNAL),
+                0,
+                0,
+            )
+        })
+    }
+}
+
 /// `recv(s, buf, 0)`.
 #[inline]
 pub(crate) fn recv<S: AsFd>(s: &S, buf: &mut [u8]) -> io::Result<usize> {
-    cvt(rnet::recv(s, buf, RecvFlags::empty())).map(|(n, _)| n)
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    {
+        quick::recv(s, buf)
+    }
+    #[cfg(not(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    {
+        cvt(rnet::recv(s, buf, RecvFlags::empty())).map(|(n, _)| n)
+    }
 }
 
 /// `recv(s, buf, MSG_PEEK)`.
@@ -195,7 +257,20 @@ pub(crate) fn recv_vectored<S: AsFd>(s: &S, bufs: &mut [IoSliceMut<'_>]) -> io::
 /// `send(s, buf, MSG_NOSIGNAL)`.
 #[inline]
 pub(crate) fn send<S: AsFd>(s: &S, buf: &[u8]) -> io::Result<usize> {
-    cvt(rnet::send(s, buf, SEND_FLAGS))
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    {
+        quick::send(s, buf)
+    }
+    #[cfg(not(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    {
+        cvt(rnet::send(s, buf, SEND_FLAGS))
+    }
 }
 
 /// `sendmsg(s, {bufs}, MSG_NOSIGNAL)`: unlike `writev`, it takes the no-signal flag.
