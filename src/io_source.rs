@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use crate::event::Evented;
 use crate::poll::SelectorId;
+use crate::stats::Kind;
 use crate::{sys, Poll, PollOpt, Ready, Token};
 
 /// Wraps a non-blocking socket `T` (a std socket type) for registration.
@@ -119,12 +120,14 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.associate(poll)?;
-        poll.selector().register(
+        let res = poll.selector().register(
             std::os::fd::AsRawFd::as_raw_fd(&self.fd),
             token,
             interest,
             opts,
-        )
+        );
+        poll.counters().registered(Kind::Io, &res);
+        res
     }
 
     #[inline]
@@ -136,19 +139,24 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector().reregister(
+        let res = poll.selector().reregister(
             std::os::fd::AsRawFd::as_raw_fd(&self.fd),
             token,
             interest,
             opts,
-        )
+        );
+        poll.counters().reregistered(Kind::Io, &res);
+        res
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector()
-            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd))
+        let res = poll
+            .selector()
+            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd));
+        poll.counters().deregistered(Kind::Io, &res);
+        res
     }
 }
 
@@ -162,13 +170,15 @@ impl<T: std::os::windows::io::AsRawSocket> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.associate(poll)?;
-        poll.selector().register(
+        let res = poll.selector().register(
             &self.state,
             self.inner.as_raw_socket() as _,
             token,
             interest,
             opts,
-        )
+        );
+        poll.counters().registered(Kind::Io, &res);
+        res
     }
 
     fn reregister(
@@ -179,12 +189,17 @@ impl<T: std::os::windows::io::AsRawSocket> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector()
-            .reregister(&self.state, token, interest, opts)
+        let res = poll
+            .selector()
+            .reregister(&self.state, token, interest, opts);
+        poll.counters().reregistered(Kind::Io, &res);
+        res
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector().deregister(&self.state)
+        let res = poll.selector().deregister(&self.state);
+        poll.counters().deregistered(Kind::Io, &res);
+        res
     }
 }

@@ -7,6 +7,7 @@ use std::{fmt, io};
 
 use crate::event::Evented;
 use crate::registration::ReadinessQueue;
+use crate::stats::Counters;
 use crate::{sys, Events, PollOpt, Ready, Token};
 
 /// Polls for readiness events on all registered handles.
@@ -59,6 +60,9 @@ pub struct Poll {
     // Set when the last poll with user-space readiness filled the whole
     // buffer: only then can entries have been left over for lack of room.
     filled: AtomicBool,
+    // What the `Poll` has done (nothing, of no size, without the `stats`
+    // feature).
+    counters: Counters,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -72,6 +76,7 @@ impl Poll {
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
             filled: AtomicBool::new(false),
+            counters: Counters::new(),
         })
     }
 
@@ -85,6 +90,7 @@ impl Poll {
     ///   registered already (use [`reregister`](Poll::reregister));
     /// - the operating system's error for a closed or invalid handle;
     /// - an error if a socket or `Registration` is bound to another `Poll`.
+    #[inline]
     pub fn register<E: Evented + ?Sized>(
         &self,
         handle: &E,
@@ -103,6 +109,7 @@ impl Poll {
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
     /// an error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    #[inline]
     pub fn reregister<E: Evented + ?Sized>(
         &self,
         handle: &E,
@@ -120,6 +127,7 @@ impl Poll {
     /// # Errors
     ///
     /// An error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    #[inline]
     pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
         handle.deregister(self)
     }
@@ -166,23 +174,34 @@ impl Poll {
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
-            if let Some(n) = select_quick(&self.selector, &mut events.inner, ms) {
-                if n == 0 || self.queue.get().is_none() {
-                    return Ok(n);
+            let res = select_quick(&self.selector, &mut events.inner, ms);
+            self.counters.syscall();
+            let errno = match res {
+                Ok(n) => {
+                    if n == 0 || self.queue.get().is_none() {
+                        self.counters.polled(n, 0);
+                        return Ok(n);
+                    }
+                    0
                 }
-            }
-            return self.poll_after_quick(events, ms);
+                Err(errno) => errno,
+            };
+            return self.poll_after_quick(events, ms, errno);
         }
         self.poll_general(events, quick_timeout(ms))
     }
 
-    /// After a fast-path wait that failed (no events then) or during which
-    /// a `Registration` created the queue (events then).
+    /// After a fast-path wait that failed with `errno` (no events then) or
+    /// during which a `Registration` created the queue (`errno` 0, events).
     #[cold]
     #[inline(never)]
-    fn poll_after_quick(&self, events: &mut Events, ms: isize) -> io::Result<usize> {
+    fn poll_after_quick(&self, events: &mut Events, ms: isize, errno: i32) -> io::Result<usize> {
         let timeout = quick_timeout(ms);
         if events.is_empty() {
+            if errno == EINTR {
+                // The general path waits again.
+                self.counters.eintr();
+            }
             return self.poll_general(events, timeout);
         }
         self.poll_raced(events, timeout)
@@ -195,12 +214,20 @@ impl Poll {
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
-            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
-                let n = events.len();
-                if n == 0 || self.queue.get().is_none() {
-                    return Ok(n);
+            let res = self.selector.select(&mut events.inner, timeout);
+            self.counters.syscall();
+            match res {
+                Ok(()) => {
+                    let n = events.len();
+                    if n == 0 || self.queue.get().is_none() {
+                        self.counters.polled(n, 0);
+                        return Ok(n);
+                    }
+                    return self.poll_raced(events, timeout);
                 }
-                return self.poll_raced(events, timeout);
+                // The general path waits again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.counters.eintr(),
+                Err(_) => {}
             }
         }
         self.poll_general(events, timeout)
@@ -212,15 +239,19 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_raced(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        let looked = match self.queue.get() {
-            Some(q) => q.deliver(&mut events.inner),
-            None => false,
+        let (looked, user) = match self.queue.get() {
+            Some(q) => {
+                let d = q.deliver(&mut events.inner);
+                (d.looked, d.events)
+            }
+            None => (false, 0),
         };
         if events.is_empty() && !looked {
             // Only the queue's wake-up: wait again (for the whole timeout:
             // never less than asked).
             return self.poll_general(events, timeout);
         }
+        self.counters.polled(events.len(), user);
         Ok(events.len())
     }
 
@@ -299,6 +330,7 @@ impl Poll {
                 None => true,
             };
             let res = if os_turn {
+                self.counters.syscall();
                 self.selector.select(&mut events.inner, wait)
             } else {
                 events.inner.clear();
@@ -308,6 +340,7 @@ impl Poll {
             match res {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
+                    self.counters.eintr();
                     if let Some(rest) = left() {
                         wait_for = Some(rest);
                     }
@@ -315,8 +348,11 @@ impl Poll {
                 }
                 Err(e) => return Err(e),
             }
+            let mut user = 0;
             if let Some(q) = queue {
-                let looked = q.deliver(&mut events.inner);
+                let delivery = q.deliver(&mut events.inner);
+                let looked = delivery.looked;
+                user = delivery.events;
                 self.filled
                     .store(events.len() >= events.capacity(), Ordering::Relaxed);
                 // Woken only by the queue's own wake-up (or another thread's
@@ -339,6 +375,7 @@ impl Poll {
                     }
                 }
             }
+            self.counters.polled(events.len(), user);
             return Ok(events.len());
         }
     }
@@ -346,6 +383,21 @@ impl Poll {
     #[inline]
     pub(crate) fn selector(&self) -> &sys::Selector {
         &self.selector
+    }
+
+    /// The counters of the `stats` feature (nothing without it).
+    #[inline]
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A copy of this `Poll`'s counters (cargo feature `stats`): polls,
+    /// events delivered, system calls made, empty polls, waits restarted
+    /// after a signal, user-space events delivered, and registrations by
+    /// kind. See [`PollStats`](crate::PollStats).
+    #[cfg(feature = "stats")]
+    pub fn stats(&self) -> crate::PollStats {
+        self.counters.snapshot()
     }
 
     /// A number that tells this `Poll` apart from every other in the process.
@@ -386,10 +438,14 @@ impl Drop for Poll {
 }
 
 /// One wait with a timeout of `-1` (none) or `0` milliseconds: the number of
-/// events, `None` on any error (the general path repeats the wait and
-/// reports it).
+/// events, or on any error its number (the general path repeats the wait
+/// and reports it).
 #[inline]
-fn select_quick(selector: &sys::Selector, events: &mut sys::Events, ms: isize) -> Option<usize> {
+fn select_quick(
+    selector: &sys::Selector,
+    events: &mut sys::Events,
+    ms: isize,
+) -> Result<usize, i32> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         selector.select_quick(events, ms)
@@ -397,14 +453,21 @@ fn select_quick(selector: &sys::Selector, events: &mut sys::Events, ms: isize) -
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
         match selector.select(events, quick_timeout(ms)) {
-            Ok(()) => Some(events.len()),
-            Err(_) => {
+            Ok(()) => Ok(events.len()),
+            Err(e) => {
                 events.clear();
-                None
+                Err(e.raw_os_error().unwrap_or(0))
             }
         }
     }
 }
+
+/// The error number of an interrupted wait.
+#[cfg(unix)]
+const EINTR: i32 = libc::EINTR;
+/// Windows waits are never interrupted by signals.
+#[cfg(windows)]
+const EINTR: i32 = -1;
 
 /// The timeout that the fast path's milliseconds (`-1` or `0`) stand for.
 #[inline]

@@ -41,6 +41,7 @@
 //! a queue nobody will read (nodes hold the queue, queued nodes are held by
 //! the queue: without this, that cycle would leak).
 
+use std::ptr::NonNull;
 use std::{io, ptr};
 
 use super::sync::{fence, Arc, AtomicPtr, AtomicUsize, Ordering, Waker};
@@ -73,26 +74,193 @@ fn firing(state: usize) -> usize {
 }
 
 /// The shared state of one `Registration` and its `SetReadiness` handles.
+///
+/// Reference-counted by hand ([`NodeRef`]), so that a node whose last
+/// reference is gone can be kept for the next `Registration` made on the
+/// same thread (see `cache`) rather than given back to the allocator.
 pub(crate) struct Node {
+    /// References: the `Registration`, each `SetReadiness`, and the queue's
+    /// while `QUEUED` is set.
+    refs: AtomicUsize,
     state: AtomicUsize,
     token: AtomicUsize,
     /// Link in the stack, the backlog or a `poll`'s private list; written only
-    /// by the holder of the queue's reference (see `QUEUED`).
+    /// by the holder of the queue's reference (see `QUEUED`). In the cache,
+    /// the link to the next cached node.
     next: AtomicPtr<Node>,
     /// The queue of the `Poll` this node is bound to: null until the first
     /// registration, then set once, holding one strong reference (from
-    /// `Arc::into_raw`) released when the node is dropped.
+    /// `Arc::into_raw`) released with the node's last reference.
     queue: AtomicPtr<Shared>,
+    /// Under loom: a tracked value, so that a model fails on a node whose
+    /// references are never all given back.
+    #[cfg(all(loom, test))]
+    _leak_check: loom::alloc::Track<()>,
+}
+
+/// The most references a node may have; more is a program that forgets
+/// clones in a loop, stopped before the count can wrap (as `Arc` does).
+const MAX_REFS: usize = isize::MAX as usize;
+
+/// A counted reference to a [`Node`] (the `Arc` of this module).
+pub(crate) struct NodeRef {
+    ptr: NonNull<Node>,
+}
+
+// SAFETY: a node is shared between threads only through its atomics, and
+// its memory is released (or cached) by the one thread that gives back the
+// last reference, after an acquire fence (see `Drop`), as `Arc` does.
+unsafe impl Send for NodeRef {}
+// SAFETY: as above; `&NodeRef` gives only `&Node`, whose fields are atomics.
+unsafe impl Sync for NodeRef {}
+
+impl NodeRef {
+    /// A new node with two references: the `Registration`'s and the
+    /// `SetReadiness`'s. Takes a cached node of this thread's if there is
+    /// one (no allocation), allocates otherwise.
+    #[inline]
+    pub(crate) fn new_pair() -> (NodeRef, NodeRef) {
+        let ptr = match cache::take() {
+            Some(ptr) => {
+                // SAFETY: a cached node is owned by this thread alone (its
+                // last reference was given back before it was cached) and
+                // was left unbound, with its link cleared.
+                unsafe { Node::reset(ptr.as_ref(), 2) };
+                ptr
+            }
+            None => Node::alloc(2),
+        };
+        (NodeRef { ptr }, NodeRef { ptr })
+    }
+
+    /// Gives up the reference as a raw pointer (for the queue's lists).
+    #[inline]
+    pub(crate) fn into_raw(self) -> *mut Node {
+        let ptr = self.ptr.as_ptr();
+        std::mem::forget(self);
+        ptr
+    }
+
+    /// Takes back a reference given up by `into_raw`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must come from `into_raw`, and its reference be taken back once.
+    #[inline]
+    pub(crate) unsafe fn from_raw(ptr: *mut Node) -> NodeRef {
+        // SAFETY: `into_raw` returned a non-null pointer.
+        NodeRef {
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+        }
+    }
+}
+
+impl std::ops::Deref for NodeRef {
+    type Target = Node;
+
+    #[inline]
+    fn deref(&self) -> &Node {
+        // SAFETY: the reference keeps the node alive.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl Clone for NodeRef {
+    #[inline]
+    fn clone(&self) -> NodeRef {
+        // Relaxed, as for `Arc`: a new reference is made from an existing
+        // one, which keeps the node alive meanwhile.
+        let old = self.refs.fetch_add(1, Ordering::Relaxed);
+        if old > MAX_REFS {
+            std::process::abort();
+        }
+        NodeRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for NodeRef {
+    #[inline]
+    fn drop(&mut self) {
+        // Release, then acquire by the last one, as for `Arc`: every use of
+        // the node through any reference happens before it is released.
+        if self.refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: that was the last reference: this thread alone owns the
+        // node now.
+        unsafe { Node::release(self.ptr) };
+    }
 }
 
 impl Node {
-    pub(crate) fn new() -> Arc<Node> {
-        Arc::new(Node {
+    /// A new node with `refs` references, on the heap.
+    #[cold]
+    #[inline(never)]
+    fn alloc(refs: usize) -> NonNull<Node> {
+        let node = Box::new(Node {
+            refs: AtomicUsize::new(refs),
             state: AtomicUsize::new(0),
             token: AtomicUsize::new(0),
             next: AtomicPtr::new(ptr::null_mut()),
             queue: AtomicPtr::new(ptr::null_mut()),
-        })
+            #[cfg(all(loom, test))]
+            _leak_check: loom::alloc::Track::new(()),
+        });
+        // SAFETY: `Box::into_raw` is never null.
+        unsafe { NonNull::new_unchecked(Box::into_raw(node)) }
+    }
+
+    /// Makes a cached node new again, with `refs` references.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the node alone.
+    #[cfg(not(all(loom, test)))]
+    #[inline]
+    unsafe fn reset(node: &Node, refs: usize) {
+        node.refs.store(refs, Ordering::Relaxed);
+        node.state.store(0, Ordering::Relaxed);
+        node.token.store(0, Ordering::Relaxed);
+    }
+
+    /// Loom models never cache nodes (see `cache`).
+    #[cfg(all(loom, test))]
+    unsafe fn reset(_node: &Node, _refs: usize) {
+        unreachable!("nodes are not cached under loom")
+    }
+
+    /// The last reference is gone: gives back the queue's reference this
+    /// node holds, then caches the node or frees it.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the node alone, and nothing refers to it any more.
+    #[inline]
+    unsafe fn release(ptr: NonNull<Node>) {
+        // SAFETY: the caller owns the node.
+        let node = unsafe { ptr.as_ref() };
+        let q = node.queue.load(Ordering::Relaxed);
+        if !q.is_null() {
+            node.queue.store(ptr::null_mut(), Ordering::Relaxed);
+            // SAFETY: the pointer came from `Arc::into_raw` in `bind`; this is
+            // the one place its reference is given back.
+            drop(unsafe { Arc::from_raw(q as *const Shared) });
+        }
+        // A node leaves every list before its last reference goes (each
+        // list holds one), so its link is free for the cache's use.
+        cache::give(ptr);
+    }
+
+    /// Frees a node that no reference and no cache refers to.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the node alone; it came from `alloc`.
+    #[inline]
+    unsafe fn free(ptr: NonNull<Node>) {
+        // SAFETY: `alloc` made it with `Box::new`.
+        drop(unsafe { Box::from_raw(ptr.as_ptr()) });
     }
 
     /// The readiness last set.
@@ -104,8 +272,8 @@ impl Node {
     fn bound(&self) -> Option<&Shared> {
         let q = self.queue.load(Ordering::Acquire);
         // SAFETY: a non-null pointer came from `Arc::into_raw` in `bind` and
-        // the node holds that strong reference until it is dropped, so the
-        // queue outlives the returned borrow of `self`.
+        // the node holds that strong reference until its last reference is
+        // given back, so the queue outlives the returned borrow of `self`.
         unsafe { q.as_ref() }
     }
 
@@ -125,6 +293,7 @@ impl Node {
     }
 
     /// Binds this node to `queue` for good; an error if it is bound to another.
+    #[inline]
     pub(crate) fn bind(&self, queue: &ReadinessQueue) -> io::Result<()> {
         let want = Arc::as_ptr(&queue.shared) as *mut Shared;
         let cur = self.queue.load(Ordering::Acquire);
@@ -154,7 +323,7 @@ impl Node {
     }
 
     /// Stores `ready`; queues the node if it now fires and is not queued.
-    pub(crate) fn set_readiness(node: &Arc<Node>, ready: Ready) -> io::Result<()> {
+    pub(crate) fn set_readiness(node: &NodeRef, ready: Ready) -> io::Result<()> {
         let ready = ready.as_usize() & READY_MASK;
         let mut cur = node.state.load(Ordering::Acquire);
         let queue = loop {
@@ -186,7 +355,7 @@ impl Node {
 
     /// Pushes the node onto its queue; the caller has just set `QUEUED`,
     /// so the reference this takes is the queue's.
-    fn enqueue(node: &Arc<Node>) -> io::Result<()> {
+    fn enqueue(node: &NodeRef) -> io::Result<()> {
         // REGISTERED was set (so the node was bound first) in a state this
         // thread has read with acquire ordering: the queue pointer is set.
         let queue = node.bound().expect("a registered node is bound to a queue");
@@ -198,8 +367,9 @@ impl Node {
 
     /// Registers (`fresh`) or reregisters the node: new interest and
     /// options, re-armed, and queued if its readiness fires under them.
+    #[inline]
     pub(crate) fn configure(
-        node: &Arc<Node>,
+        node: &NodeRef,
         fresh: bool,
         token: Token,
         interest: Ready,
@@ -246,20 +416,27 @@ impl Node {
     }
 
     /// The `Registration` is dropped: the node never fires again.
+    #[inline]
     pub(crate) fn drop_registration(&self) {
         self.state.fetch_or(DROPPED, Ordering::AcqRel);
     }
 }
 
+#[inline]
 fn check_registered(state: usize, fresh: bool) -> io::Result<()> {
     match (fresh, state & REGISTERED != 0) {
-        (true, true) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "the Registration is registered already",
-        )),
+        (true, true) => Err(registered_already()),
         (false, false) => Err(not_registered()),
         _ => Ok(()),
     }
+}
+
+#[cold]
+fn registered_already() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "the Registration is registered already",
+    )
 }
 
 #[cold]
@@ -268,17 +445,6 @@ fn not_registered() -> io::Error {
         io::ErrorKind::NotFound,
         "the Registration is not registered with this Poll",
     )
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let q = self.queue.load(Ordering::Acquire);
-        if !q.is_null() {
-            // SAFETY: the pointer came from `Arc::into_raw` in `bind`; this is
-            // the one place its reference is given back.
-            drop(unsafe { Arc::from_raw(q as *const Shared) });
-        }
-    }
 }
 
 /// The stack's marker once the `Poll` is gone; never a node's address.
@@ -358,7 +524,7 @@ impl Chain {
         }
     }
 
-    fn pop_front(&mut self) -> Option<Arc<Node>> {
+    fn pop_front(&mut self) -> Option<NodeRef> {
         if self.head.is_null() {
             return None;
         }
@@ -369,8 +535,8 @@ impl Chain {
             self.tail = ptr::null_mut();
         }
         // SAFETY: every node in a chain carries a reference from
-        // `Arc::into_raw`, which the caller now owns.
-        Some(unsafe { Arc::from_raw(node) })
+        // `NodeRef::into_raw`, which the caller now owns.
+        Some(unsafe { NodeRef::from_raw(node) })
     }
 
     /// Gives back the references of every node in the chain.
@@ -403,14 +569,14 @@ impl Shared {
 
     /// Pushes `node` (its reference goes to the stack). True when the stack
     /// was empty: the caller must wake the `Poll`.
-    fn push(&self, node: Arc<Node>) -> bool {
-        let raw = Arc::into_raw(node) as *mut Node;
+    fn push(&self, node: NodeRef) -> bool {
+        let raw = node.into_raw();
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             if head == closed() {
-                // SAFETY: `raw` came from `Arc::into_raw` above and was not
-                // published: this gives the reference back.
-                drop(unsafe { Arc::from_raw(raw) });
+                // SAFETY: `raw` came from `NodeRef::into_raw` above and was
+                // not published: this gives the reference back.
+                drop(unsafe { NodeRef::from_raw(raw) });
                 return false;
             }
             // SAFETY: `raw` is live (it holds a reference) and not published
@@ -466,6 +632,15 @@ impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// What `ReadinessQueue::deliver` did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Delivery {
+    /// Some node was looked at (see `deliver_with`).
+    pub(crate) looked: bool,
+    /// Events added (counted with the `stats` feature only, 0 otherwise).
+    pub(crate) events: usize,
 }
 
 /// A `Poll`'s user-space readiness queue (a handle; clones share it).
@@ -550,13 +725,23 @@ impl ReadinessQueue {
     }
 
     /// Turns queued nodes into events after the OS's events in `events`.
-    /// True when some node was looked at (see `deliver_with`).
-    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> bool {
+    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> Delivery {
         events.remove_token(Token::RESERVED);
         let room = events.capacity().saturating_sub(events.len());
-        self.deliver_with(room, |token, ready| {
+        // Counted for the `stats` feature only.
+        #[cfg_attr(not(feature = "stats"), allow(unused_mut))]
+        let mut count = 0;
+        let looked = self.deliver_with(room, |token, ready| {
             events.push_user(token, ready);
-        })
+            #[cfg(feature = "stats")]
+            {
+                count += 1;
+            }
+        });
+        Delivery {
+            looked,
+            events: count,
+        }
     }
 
     /// Delivers at most `room` events through `emit`, backlog first.
@@ -622,7 +807,7 @@ impl ReadinessQueue {
                 room -= 1;
             }
             if keep {
-                again.push_back(Arc::into_raw(node) as *mut Node);
+                again.push_back(node.into_raw());
             }
             // Otherwise `QUEUED` is clear and dropping `node` gives the
             // queue's reference back.
@@ -642,5 +827,118 @@ impl ReadinessQueue {
         }
         let backlog = self.shared.backlog.swap(ptr::null_mut(), Ordering::AcqRel);
         Chain::from_list(backlog).release();
+    }
+}
+
+/// Nodes whose last reference is gone, kept for the next `Registration`
+/// made on the thread that gave it back: a program that makes and drops
+/// registrations (a connection, a timer, a request at a time) reaches a
+/// steady state with no allocation. Each thread keeps at most
+/// `cache::MAX` nodes and frees them when it exits; under loom none is
+/// kept (a model's atomics do not outlive its execution).
+mod cache {
+    #[cfg(all(loom, test))]
+    use std::ptr::NonNull;
+
+    #[cfg(all(loom, test))]
+    use super::Node;
+
+    #[cfg(not(all(loom, test)))]
+    pub(super) use self::imp::{give, take};
+
+    /// Under loom every node is freed at once.
+    #[cfg(all(loom, test))]
+    pub(super) fn take() -> Option<NonNull<Node>> {
+        None
+    }
+
+    /// Under loom every node is freed at once.
+    #[cfg(all(loom, test))]
+    pub(super) fn give(ptr: NonNull<Node>) {
+        // SAFETY: the caller owns the node alone (see `Node::release`).
+        unsafe { Node::free(ptr) }
+    }
+
+    #[cfg(not(all(loom, test)))]
+    mod imp {
+        use std::cell::Cell;
+        use std::ptr::{self, NonNull};
+        use std::sync::atomic::Ordering;
+
+        use super::super::Node;
+
+        /// The most nodes a thread keeps (at 40 bytes each).
+        pub(super) const MAX: usize = 64;
+
+        /// A list of cached nodes, linked through `next`, owned by its thread.
+        struct Cache {
+            head: Cell<*mut Node>,
+            len: Cell<usize>,
+        }
+
+        impl Drop for Cache {
+            fn drop(&mut self) {
+                let mut cur = self.head.replace(ptr::null_mut());
+                while let Some(node) = NonNull::new(cur) {
+                    // SAFETY: a cached node is owned by the cache alone.
+                    cur = unsafe { node.as_ref() }.next.load(Ordering::Relaxed);
+                    // SAFETY: as above; every node came from `Node::alloc`.
+                    unsafe { Node::free(node) };
+                }
+            }
+        }
+
+        thread_local! {
+            static CACHE: Cache = const {
+                Cache {
+                    head: Cell::new(ptr::null_mut()),
+                    len: Cell::new(0),
+                }
+            };
+        }
+
+        /// A cached node of this thread's, if there is one; its link is null.
+        #[inline]
+        pub(in super::super) fn take() -> Option<NonNull<Node>> {
+            CACHE
+                .try_with(|c| {
+                    let node = NonNull::new(c.head.get())?;
+                    // SAFETY: a cached node is owned by the cache alone.
+                    let next = unsafe { node.as_ref() }
+                        .next
+                        .swap(ptr::null_mut(), Ordering::Relaxed);
+                    c.head.set(next);
+                    c.len.set(c.len.get() - 1);
+                    Some(node)
+                })
+                .ok()
+                .flatten()
+        }
+
+        /// Keeps a node whose last reference is gone (unbound, with a null
+        /// link), or frees it if the cache is full or gone.
+        #[inline]
+        pub(in super::super) fn give(node: NonNull<Node>) {
+            let kept = CACHE
+                .try_with(|c| {
+                    let len = c.len.get();
+                    if len >= MAX {
+                        return false;
+                    }
+                    // SAFETY: the caller owns the node alone.
+                    unsafe { node.as_ref() }
+                        .next
+                        .store(c.head.get(), Ordering::Relaxed);
+                    c.head.set(node.as_ptr());
+                    c.len.set(len + 1);
+                    true
+                })
+                .unwrap_or(false);
+            if !kept {
+                // SAFETY: the caller owns the node alone, and it came from
+                // `Node::alloc`.
+                unsafe { Node::free(node) };
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use crate::event::Evented;
+use crate::stats::Kind;
 use crate::{Poll, PollOpt, Ready, Token};
 
 /// Registers any file descriptor with a [`Poll`].
@@ -44,7 +45,9 @@ impl Evented for EventedFd<'_> {
     ) -> io::Result<()> {
         // A descriptor that is not open (a negative one included) makes the
         // selector answer `EBADF`, as the kernel does.
-        poll.selector().register(*self.0, token, interest, opts)
+        let res = poll.selector().register(*self.0, token, interest, opts);
+        poll.counters().registered(Kind::Fd, &res);
+        res
     }
 
     #[inline]
@@ -55,11 +58,15 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.selector().reregister(*self.0, token, interest, opts)
+        let res = poll.selector().reregister(*self.0, token, interest, opts);
+        poll.counters().reregistered(Kind::Fd, &res);
+        res
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        poll.selector().deregister(*self.0)
+        let res = poll.selector().deregister(*self.0);
+        poll.counters().deregistered(Kind::Fd, &res);
+        res
     }
 }

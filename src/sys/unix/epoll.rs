@@ -74,16 +74,20 @@ impl Selector {
     }
 
     /// The fast path of `Poll::poll`: one `epoll_wait` with a timeout of
-    /// `-1` (none) or `0` milliseconds, and nothing else. `None` on any
-    /// error (and no events), which the caller's general path repeats and
-    /// reports.
+    /// `-1` (none) or `0` milliseconds, and nothing else. The error number
+    /// on any error (and no events), which the caller's general path
+    /// repeats and reports.
     ///
     /// The descriptor, the buffer, its length and the timeout go straight
     /// into the argument registers; the kernel leaves every register but
     /// the return value and two scratch ones as they were, so the caller
     /// keeps its own values in registers across the call.
     #[inline]
-    pub(crate) fn select_quick(&self, events: &mut Events, timeout_ms: isize) -> Option<usize> {
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
         // A buffer longer than a C int would be cut to a count it holds
         // (or to a negative one, which the kernel refuses): the kernel never
         // writes past it.
@@ -99,9 +103,18 @@ impl Selector {
                 timeout_ms,
             )
         };
-        // No events after an error: the caller tells the two cases apart so.
-        events.len = n.unwrap_or(0);
-        n
+        match n {
+            Ok(k) => {
+                events.len = k;
+                Ok(k)
+            }
+            Err(errno) => {
+                // No events after an error: the caller tells the two cases
+                // apart so.
+                events.len = 0;
+                Err(errno)
+            }
+        }
     }
 
     /// A timeout with a finer part than milliseconds, or too long for a C
@@ -241,7 +254,7 @@ mod quick {
     pub(super) const CTL_DEL: i32 = libc::EPOLL_CTL_DEL;
 
     /// Waits with a timeout of `-1` (none) or `0` ms: the number of records
-    /// written, `None` for an error.
+    /// written, or the error number.
     ///
     /// # Safety
     ///
@@ -254,7 +267,7 @@ mod quick {
         buf: *mut epoll::Event,
         max: libc::c_int,
         timeout_ms: isize,
-    ) -> Option<usize> {
+    ) -> Result<usize, i32> {
         let (a0, a1, a2, a3) = (int(epfd), buf as usize, int(max), timeout_ms as usize);
         #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
         // SAFETY: epoll_wait(epfd, buf, max, timeout): the caller vouches
@@ -264,7 +277,7 @@ mod quick {
         // SAFETY: epoll_pwait(epfd, buf, max, timeout, NULL, 8): a null
         // signal mask leaves the mask alone.
         let ret = unsafe { syscall6(libc::SYS_epoll_pwait, a0, a1, a2, a3, 0, 8) };
-        result(ret).ok()
+        result(ret)
     }
 
     /// `epoll_ctl`: 0, or the error number.
@@ -305,21 +318,21 @@ mod quick {
         buf: *mut epoll::Event,
         max: libc::c_int,
         timeout_ms: isize,
-    ) -> Option<usize> {
+    ) -> Result<usize, i32> {
         use rustix::event::Timespec;
         use std::os::fd::BorrowedFd;
         const ZERO: Timespec = Timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        let len = usize::try_from(max).ok()?;
+        let len = usize::try_from(max).map_err(|_| libc::EINVAL)?;
         // SAFETY: the caller vouches for `len` records at `buf`, any bytes
         // of which are a valid record (two integers).
         let slice = unsafe { std::slice::from_raw_parts_mut(buf, len) };
         // SAFETY: the descriptor is open for the call (the caller's selector).
         let ep = unsafe { BorrowedFd::borrow_raw(epfd) };
         let ts = if timeout_ms == 0 { Some(&ZERO) } else { None };
-        epoll::wait(ep, slice, ts).ok()
+        epoll::wait(ep, slice, ts).map_err(|e| e.raw_os_error())
     }
 
     /// Elsewhere: rustix.
