@@ -121,7 +121,8 @@
 //! assert!(seen);
 //! let n = read.got.load(Ordering::Acquire) as usize;
 //! // SAFETY: the read has completed: nothing writes the buffer any more.
-//! assert_eq!(unsafe { &(*read.buf.get())[..n] }, b"hello");
+//! let buf: &[u8; 64] = unsafe { &*read.buf.get() };
+//! assert_eq!(&buf[..n], b"hello");
 //! # Ok::<(), std::io::Error>(())
 //! ```
 

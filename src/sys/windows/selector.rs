@@ -21,7 +21,7 @@
 //! - oneshot: after an event nothing is polled until `reregister`.
 //!
 //! Handles associated with the port through a `Binding`
-//! ([`overlapped`](super::overlapped)) complete there too, keyed by their
+//! ([`overlapped`]) complete there too, keyed by their
 //! token; evio's own completions carry the reserved key instead. A
 //! completion of theirs is handed to the callback of its `Overlapped` and
 //! leaves no record: what the callback reports goes through user-space
