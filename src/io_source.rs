@@ -37,6 +37,20 @@ impl<T> IoSource<T> {
         self.state.do_io(f, &self.inner)
     }
 
+    /// A new handle for the same socket, made by `clone` from the std
+    /// socket; it shares this one's `Poll` binding, as a `try_clone` does
+    /// in the classic API.
+    pub(crate) fn try_clone_with(
+        &self,
+        clone: impl FnOnce(&T) -> io::Result<T>,
+    ) -> io::Result<IoSource<T>> {
+        Ok(IoSource {
+            state: sys::IoSourceState::new(),
+            inner: clone(&self.inner)?,
+            selector_id: self.selector_id.clone(),
+        })
+    }
+
     pub(crate) fn into_inner(self) -> T {
         self.inner
     }

@@ -74,6 +74,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+pub mod channel;
 pub mod event;
 mod io_source;
 pub mod net;
@@ -114,6 +115,13 @@ pub use iovec::IoVec;
 #[doc(hidden)]
 pub use crate::event::{Event, Evented, Iter as EventsIter};
 
+/// The error of an operation that would block, `WouldBlock`: the classic
+/// API's helper, kept for code that still calls it.
+#[doc(hidden)]
+pub fn would_block() -> std::io::Error {
+    std::io::ErrorKind::WouldBlock.into()
+}
+
 /// TCP types under their older path (use [`net`]).
 #[doc(hidden)]
 pub mod tcp {
@@ -121,11 +129,9 @@ pub mod tcp {
     pub use std::net::Shutdown;
 }
 
-/// The UDP socket under its older path (use [`net`]).
 #[doc(hidden)]
-pub mod udp {
-    pub use crate::net::UdpSocket;
-}
+#[path = "udp_classic.rs"]
+pub mod udp;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -83,9 +83,14 @@ impl TcpStream {
 
     /// Creates a second handle to the same connection.
     ///
-    /// The new handle is not registered with any `Poll`.
+    /// The new handle is not registered (a descriptor is registered on its
+    /// own), but it shares the original's `Poll` binding, as in the classic
+    /// API: if the original is bound to a `Poll`, the clone can be
+    /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
-        self.inner.try_clone().map(TcpStream::new)
+        Ok(TcpStream {
+            inner: self.inner.try_clone_with(net::TcpStream::try_clone)?,
+        })
     }
 
     /// Shuts down the read half, the write half or both.

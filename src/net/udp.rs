@@ -74,9 +74,14 @@ impl UdpSocket {
 
     /// Creates a second handle to the same socket.
     ///
-    /// The new handle is not registered with any `Poll`.
+    /// The new handle is not registered (a descriptor is registered on its
+    /// own), but it shares the original's `Poll` binding, as in the classic
+    /// API: if the original is bound to a `Poll`, the clone can be
+    /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
-        self.inner.try_clone().map(UdpSocket::new)
+        Ok(UdpSocket {
+            inner: self.inner.try_clone_with(net::UdpSocket::try_clone)?,
+        })
     }
 
     /// Sends `buf` as one datagram to `target`, returning the bytes sent.
