@@ -112,8 +112,9 @@ impl UdpSocket {
     /// (the classic API's vectored receive). A datagram longer than the
     /// buffers together is cut to fit.
     ///
-    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
-    /// nothing is allocated.
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows,
+    /// where more are an [`InvalidInput`](io::ErrorKind::InvalidInput)
+    /// error (a datagram cannot be split); nothing is allocated.
     pub fn recv_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
         self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
     }
@@ -121,8 +122,9 @@ impl UdpSocket {
     /// Sends several buffers as one datagram to the peer set by
     /// [`connect`](UdpSocket::connect) (the classic API's vectored send).
     ///
-    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
-    /// nothing is allocated.
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows,
+    /// where more are an [`InvalidInput`](io::ErrorKind::InvalidInput)
+    /// error (a datagram cannot be split); nothing is allocated.
     pub fn send_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
         self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
     }
