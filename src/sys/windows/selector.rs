@@ -20,12 +20,11 @@
 //!   (see [`IoSourceState::do_io`]), which puts them back;
 //! - oneshot: after an event nothing is polled until `reregister`.
 //!
-//! Handles associated with the port through a `Binding`
-//! ([`overlapped`]) complete there too, keyed by their
-//! token; evio's own completions carry the reserved key instead. A
-//! completion of theirs is handed to the callback of its `Overlapped` and
-//! leaves no record: what the callback reports goes through user-space
-//! readiness.
+//! Handles associated with the port through a `Binding` ([`overlapped`])
+//! complete there too, keyed by their token; evio's own completions carry
+//! the reserved key instead. A completion of theirs is handed to the
+//! callback of its `Overlapped` and leaves no record: what the callback
+//! reports goes through user-space readiness.
 //!
 //! The other parts of the backend: [`Events`](super::events) (the records),
 //! [`Waker`](super::waker) (posted completions) and
