@@ -55,11 +55,11 @@
 //! # What stays the same
 //!
 //! The contract is mio 0.6.23's behaviour on each platform. Two tests of
-//! the repository hold evio to it: `tests/compat_api.rs` compiles every
-//! classic signature against evio and against mio 0.6.23 itself, and
-//! `tests/compat_diff.rs` runs the same scenarios against both on Linux and
-//! compares what each one observably does (the events of every poll,
-//! return values, error kinds). Among what they compare:
+//! the repository hold evio to it: `compat/tests/compat_api.rs` compiles
+//! every classic signature against evio and against mio 0.6.23 itself, and
+//! `compat/tests/compat_diff.rs` runs the same scenarios against both on
+//! Linux and compares what each one observably does (the events of every
+//! poll, return values, error kinds). Among what they compare:
 //!
 //! - the trigger modes: edge, level, oneshot, and level when a
 //!   registration names neither edge nor level ([`PollOpt::empty`], or
@@ -81,9 +81,9 @@
 //!
 //! # Intentional differences
 //!
-//! Where evio differs from mio 0.6.23 on purpose, `tests/compat_diff.rs`
-//! lists the difference and checks that it still holds; this is that list.
-//! None of them changes what a correct mio 0.6 program does.
+//! Where evio differs from mio 0.6.23 on purpose,
+//! `compat/tests/compat_diff.rs` lists the difference and checks that it
+//! still holds; this is that list, with what mio 0.6 does instead.
 //!
 //! 1. **The reserved token.** Registering or reregistering with
 //!    `Token(usize::MAX)` (which the `Poll` keeps for itself) is an
@@ -153,8 +153,8 @@
 //!
 //! # Differences the differential test cannot see
 //!
-//! `tests/compat_diff.rs` runs on Linux. Elsewhere, and where one run of a
-//! scenario cannot show it, evio also differs in these ways:
+//! `compat/tests/compat_diff.rs` runs on Linux. Elsewhere, and where one
+//! run of a scenario cannot show it, evio also differs in these ways:
 //!
 //! - **Several threads may poll at once.** mio 0.6 lets one thread at a
 //!   time into [`Poll::poll`]; the others wait for it. evio lets every
