@@ -74,6 +74,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+pub mod channel;
 pub mod event;
 mod io_source;
 pub mod net;
@@ -95,11 +96,31 @@ pub use crate::registration::{Registration, SetReadiness};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 
+/// A buffer of the classic API's vectored IO (`read_bufs`, `write_bufs`,
+/// `recv_bufs`, `send_bufs`): the `iovec` crate's type, re-exported, so
+/// code that passes `iovec::IoVec`s to the classic API passes them here.
+///
+/// ```
+/// use evio::IoVec;
+///
+/// let mut head = [0u8; 4];
+/// let buf: &mut IoVec = (&mut head[..]).into();
+/// assert_eq!(buf.len(), 4);
+/// ```
+pub use iovec::IoVec;
+
 // Older paths of the classic API, kept so that code still using them
 // compiles with only the crate name changed. Hidden from the docs: new code
 // uses the paths above.
 #[doc(hidden)]
 pub use crate::event::{Event, Evented, Iter as EventsIter};
+
+/// The error of an operation that would block, `WouldBlock`: the classic
+/// API's helper, kept for code that still calls it.
+#[doc(hidden)]
+pub fn would_block() -> std::io::Error {
+    std::io::ErrorKind::WouldBlock.into()
+}
 
 /// TCP types under their older path (use [`net`]).
 #[doc(hidden)]
@@ -108,11 +129,9 @@ pub mod tcp {
     pub use std::net::Shutdown;
 }
 
-/// The UDP socket under its older path (use [`net`]).
 #[doc(hidden)]
-pub mod udp {
-    pub use crate::net::UdpSocket;
-}
+#[path = "udp_classic.rs"]
+pub mod udp;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

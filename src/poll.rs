@@ -136,6 +136,12 @@ impl Poll {
     /// first signal on). See
     /// [`poll_interruptible`](Poll::poll_interruptible) to be told instead.
     ///
+    /// A poll may also return with no event (`Ok(0)`) before its timeout
+    /// when user-space readiness woke it and had nothing to report by the
+    /// time it looked: a `set_readiness` whose readiness was cleared again,
+    /// or whose `Registration` was dropped, meanwhile (as in the classic
+    /// API, whose `poll` has the same spurious returns).
+    ///
     /// # Errors
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) if `events` has a
@@ -168,10 +174,11 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_raced(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        if let Some(q) = self.queue.get() {
-            q.deliver(&mut events.inner);
-        }
-        if events.is_empty() {
+        let looked = match self.queue.get() {
+            Some(q) => q.deliver(&mut events.inner),
+            None => false,
+        };
+        if events.is_empty() && !looked {
             // Only the queue's wake-up: wait again (for the whole timeout:
             // never less than asked).
             return self.poll_general(events, timeout);
@@ -271,15 +278,17 @@ impl Poll {
                 Err(e) => return Err(e),
             }
             if let Some(q) = queue {
-                q.deliver(&mut events.inner);
+                let looked = q.deliver(&mut events.inner);
                 self.filled
                     .store(events.len() >= events.capacity(), Ordering::Relaxed);
-                // Woken only by the queue's own wake-up, or its entries had
-                // nothing to report (cleared, dropped, or taken by another
-                // thread's poll): not a reason to return empty-handed from a
-                // wait; wait again for the time left. The queue is drained
-                // now, so the next wait blocks.
-                if events.is_empty() {
+                // Woken only by the queue's own wake-up (or another thread's
+                // poll took the entries): not a reason to return
+                // empty-handed from a wait; wait again for the time left.
+                // The queue is drained now, so the next wait blocks. Entries
+                // that had nothing to report after all (readiness cleared,
+                // or the `Registration` dropped, after a `set_readiness`)
+                // end the poll with no event, as in the classic API.
+                if events.is_empty() && !looked {
                     match timeout {
                         None => continue,
                         Some(to) if !to.is_zero() => {
@@ -414,9 +423,11 @@ impl SelectorId {
 }
 
 impl Clone for SelectorId {
-    /// A clone (of a `try_clone`d socket) starts unbound: it is a new handle.
+    /// A clone (of a `try_clone`d socket) shares its original's binding, as
+    /// in the classic API: bound to the same `Poll` if the original is
+    /// bound at that moment, unbound otherwise.
     fn clone(&self) -> SelectorId {
-        SelectorId::new()
+        SelectorId(AtomicUsize::new(self.0.load(Ordering::Acquire)))
     }
 }
 

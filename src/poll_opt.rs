@@ -14,11 +14,13 @@ const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 
 /// Options supplied when registering a handle with [`Poll`](crate::Poll).
 ///
-/// - **edge** (the default when neither edge nor level is given): one event
-///   per change of readiness. After an event the handle must be drained
-///   (read or written until `WouldBlock`) before another event comes.
-/// - **level**: an event at every call to `poll` while the handle is ready.
-///   Level wins when both edge and level are given.
+/// - **edge**: one event per change of readiness. After an event the handle
+///   must be drained (read or written until `WouldBlock`) before another
+///   event comes.
+/// - **level** (also what a registration gets with neither edge nor level,
+///   as in the classic API: `PollOpt::empty()`, or `oneshot()` alone): an
+///   event at every call to `poll` while the handle is ready. Level wins
+///   when both edge and level are given.
 /// - **oneshot**: after one event the registration is disarmed and reports
 ///   nothing more until it is re-armed with `reregister`.
 /// - **urgent**: on Linux also asks for priority (out-of-band) readiness.
@@ -36,7 +38,7 @@ const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 pub struct PollOpt(usize);
 
 impl PollOpt {
-    /// No option: triggers as edge.
+    /// No option: triggers on level, as in the classic API.
     #[inline]
     pub const fn empty() -> PollOpt {
         PollOpt(0)
@@ -96,11 +98,12 @@ impl PollOpt {
         self.0 & URGENT != 0
     }
 
-    /// Whether the registration triggers on level (level set), rather than
-    /// on edge (edge set, or neither).
+    /// Whether the registration triggers on level: level set, or edge not
+    /// set (as in the classic API, which asks for edge triggering only when
+    /// told to, and lets level win over edge).
     #[inline]
     pub(crate) const fn triggers_on_level(&self) -> bool {
-        self.is_level()
+        self.is_level() || !self.is_edge()
     }
 
     /// The raw bits.
@@ -206,7 +209,10 @@ mod tests {
         assert_eq!(o - PollOpt::edge(), PollOpt::oneshot());
         assert_eq!(!PollOpt::all(), PollOpt::urgent());
         assert_eq!(!(PollOpt::all() | PollOpt::urgent()), PollOpt::empty());
-        assert!(!PollOpt::empty().triggers_on_level());
+        assert!(PollOpt::empty().triggers_on_level());
+        assert!(PollOpt::oneshot().triggers_on_level());
+        assert!(!PollOpt::edge().triggers_on_level());
+        assert!(!(PollOpt::edge() | PollOpt::oneshot()).triggers_on_level());
         assert!((PollOpt::edge() | PollOpt::level()).triggers_on_level());
         assert_eq!(format!("{:?}", o), "Edge-Triggered | OneShot");
         assert_eq!(format!("{:?}", PollOpt::level()), "Level-Triggered");
