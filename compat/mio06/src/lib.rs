@@ -49,8 +49,10 @@
 //!
 //! # Features
 //!
-//! - `with-deprecated` (on by default, as in the classic crate): the older
-//!   paths `tcp`, `udp`, the root `Event`, `Evented` and `EventsIter`.
+//! - `with-deprecated` (on by default, as in the classic crate): the
+//!   [`channel`] module, [`IoVec`], [`would_block`], and the older paths
+//!   `tcp`, `udp` and the root `Event`, `Evented` and `EventsIter`, all
+//!   evio's.
 //!
 //! The classic crate's deprecated `timer` module and its `EventLoop`
 //! (`deprecated` module) are not provided: a timer that is registered on a
@@ -79,3 +81,17 @@ pub use evio::Waker;
 #[cfg(feature = "with-deprecated")]
 #[doc(hidden)]
 pub use evio::{tcp, udp, Event, Evented, EventsIter};
+
+/// The classic `mio::channel` module: an mpsc channel whose `Receiver` is
+/// `Evented` (evio's [`evio::channel`]).
+#[cfg(feature = "with-deprecated")]
+pub use evio::channel;
+
+/// The buffer type of vectored IO (`read_bufs`, `write_bufs`, `recv_bufs`,
+/// `send_bufs`): the `iovec` crate's `IoVec`, as in the classic crate.
+#[cfg(feature = "with-deprecated")]
+pub use evio::IoVec;
+
+/// A `WouldBlock` error, the classic crate's helper.
+#[cfg(feature = "with-deprecated")]
+pub use evio::would_block;

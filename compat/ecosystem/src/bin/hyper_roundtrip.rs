@@ -149,7 +149,7 @@ fn main() {
 
     // Thread-pool runtime: hyper's default executor is tokio::spawn.
     let start = Instant::now();
-    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("runtime: {}", e)));
+    let mut rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("runtime: {}", e)));
     let (stop, stopped) = oneshot::channel::<()>();
     let (done, server_done) = oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -201,7 +201,9 @@ fn main() {
                             let _ = done.send(());
                         }),
                 );
-                let client = Client::builder().executor(exec).build_http();
+                // The client spawns its connections with tokio's default
+                // executor, which block_on sets to this thread's.
+                let client = Client::new();
                 client_run(client, addr)
             })
             .timeout(DEADLINE),

@@ -95,7 +95,7 @@ impl<S: AsyncRead + AsyncWrite + HalfClose> Future for EchoClient<S> {
                 let rest = &self.chunk[self.chunk_off..];
                 let mid = rest.len() / 2;
                 let mut two = Cursor::new(&rest[..mid]).chain(Cursor::new(&rest[mid..]));
-                if let Async::Ready(n) = self.stream.write_buf(&mut two)? {
+                if let Async::Ready(n) = AsyncWrite::write_buf(&mut self.stream, &mut two)? {
                     if n == 0 {
                         return Err(io::Error::new(io::ErrorKind::WriteZero, "write of 0 bytes"));
                     }
@@ -111,7 +111,7 @@ impl<S: AsyncRead + AsyncWrite + HalfClose> Future for EchoClient<S> {
 
             self.buf.clear();
             self.buf.reserve(64 * 1024);
-            if let Async::Ready(n) = self.stream.read_buf(&mut self.buf)? {
+            if let Async::Ready(n) = AsyncRead::read_buf(&mut self.stream, &mut self.buf)? {
                 if n == 0 {
                     if self.received != self.total {
                         return Err(io::Error::new(
@@ -170,7 +170,7 @@ fn server(
 
 /// The whole run: a server and `clients` concurrent clients of `bytes` each.
 fn echo_run(clients: usize, bytes: usize) -> impl Future<Item = usize, Error = io::Error> + Send {
-    future::lazy(move || {
+    future::lazy(move || -> io::Result<_> {
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
         let listener = TcpListener::bind(&addr)?;
         let addr = listener.local_addr()?;
@@ -219,7 +219,7 @@ fn main() {
     // Thread-pool runtime (tokio::runtime::Runtime): the default of tokio::run.
     let (clients, bytes) = (16, 1 << 20);
     let start = Instant::now();
-    let rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("runtime: {}", e)));
+    let mut rt = tokio::runtime::Runtime::new().unwrap_or_else(|e| fail(format!("runtime: {}", e)));
     let got = rt
         .block_on(echo_run(clients, bytes).timeout(DEADLINE))
         .unwrap_or_else(|e| fail(format!("tokio echo (thread pool): {:?}", e)));
@@ -243,7 +243,7 @@ fn main() {
     let start = Instant::now();
     let got = rt
         .block_on(
-            future::lazy(move || {
+            future::lazy(move || -> io::Result<_> {
                 let (a, b) = tokio::net::UnixStream::pair()?;
                 let (reader, writer) = b.split();
                 let echo = tokio::io::copy(reader, writer)
