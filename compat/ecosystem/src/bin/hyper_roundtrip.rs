@@ -47,7 +47,7 @@ fn answer(req: Request<Body>) -> BoxFut {
 }
 
 fn body_len(i: usize) -> usize {
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         0
     } else {
         (i * 7_919) % 200_000
@@ -64,8 +64,10 @@ fn exchange(
     let data = Pattern::new(1_000 + i as u64).take(body_len(i));
     let sum = fnv1a(&data);
     let body = if i % 2 == 1 {
-        let chunks: Vec<Result<Chunk, io::Error>> =
-            data.chunks(8_191).map(|c| Ok(Chunk::from(c.to_vec()))).collect();
+        let chunks: Vec<Result<Chunk, io::Error>> = data
+            .chunks(8_191)
+            .map(|c| Ok(Chunk::from(c.to_vec())))
+            .collect();
         Body::wrap_stream(stream::iter_result(chunks))
     } else {
         Body::from(data.clone())
@@ -93,7 +95,10 @@ fn exchange(
                 ));
             }
             if header != format!("{:016x}", sum) {
-                fail(format!("request {}: checksum header {:?}, expected {:016x}", i, header, sum));
+                fail(format!(
+                    "request {}: checksum header {:?}, expected {:016x}",
+                    i, header, sum
+                ));
             }
             got.len()
         })
@@ -106,7 +111,11 @@ fn client_run(
     addr: SocketAddr,
 ) -> impl Future<Item = usize, Error = hyper::Error> + Send {
     let hello = client
-        .get(format!("http://{}/hello", addr).parse().expect("a valid URI"))
+        .get(
+            format!("http://{}/hello", addr)
+                .parse()
+                .expect("a valid URI"),
+        )
         .and_then(|res| {
             if res.status() != StatusCode::OK {
                 fail(format!("GET /hello: status {}", res.status()));
@@ -133,7 +142,12 @@ fn expected() -> usize {
 
 fn check(what: &str, got: usize, start: Instant) {
     if got != expected() {
-        fail(format!("{}: {} body bytes checked, {} expected", what, got, expected()));
+        fail(format!(
+            "{}: {} body bytes checked, {} expected",
+            what,
+            got,
+            expected()
+        ));
     }
     println!(
         "{}: 1 GET and {} POSTs ({} body bytes each way), every answer checked ({:.2} s)",
@@ -177,7 +191,11 @@ fn main() {
     rt.shutdown_now()
         .wait()
         .unwrap_or_else(|_| fail("runtime shutdown"));
-    check("hyper 0.12 client and server, thread-pool runtime", got, start);
+    check(
+        "hyper 0.12 client and server, thread-pool runtime",
+        got,
+        start,
+    );
 
     // Current-thread runtime: both ends spawn onto this thread.
     let start = Instant::now();
@@ -211,6 +229,15 @@ fn main() {
         .unwrap_or_else(|e| fail(format!("hyper client (current thread): {:?}", e)));
     let _ = stop.send(());
     rt.block_on(server_done.timeout(DEADLINE))
-        .unwrap_or_else(|e| fail(format!("hyper server (current thread) did not shut down: {:?}", e)));
-    check("hyper 0.12 client and server, current-thread runtime", got, start);
+        .unwrap_or_else(|e| {
+            fail(format!(
+                "hyper server (current thread) did not shut down: {:?}",
+                e
+            ))
+        });
+    check(
+        "hyper 0.12 client and server, current-thread runtime",
+        got,
+        start,
+    );
 }

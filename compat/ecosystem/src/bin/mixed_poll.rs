@@ -61,14 +61,17 @@ fn run() -> io::Result<String> {
     let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
     poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())?;
     let mut client = TcpStream::connect(&listener.local_addr()?)?;
-    poll.register(&client, CLIENT, Ready::readable() | Ready::writable(), PollOpt::edge())?;
+    poll.register(
+        &client,
+        CLIENT,
+        Ready::readable() | Ready::writable(),
+        PollOpt::edge(),
+    )?;
     let mut server: Option<TcpStream> = None;
 
     // mio-extras' timer, registered through the classic trait.
     let tick = Duration::from_millis(5);
-    let mut timer: timer::Timer<u64> = timer::Builder::default()
-        .tick_duration(tick)
-        .build();
+    let mut timer: timer::Timer<u64> = timer::Builder::default().tick_duration(tick).build();
     poll.register(&timer, TIMER, Ready::readable(), PollOpt::edge())?;
     let set_at = Instant::now();
     for k in 0..TIMEOUTS {
@@ -127,7 +130,12 @@ fn run() -> io::Result<String> {
                             if server.is_some() {
                                 return Err(io::Error::other("a second connection"));
                             }
-                            poll.register(&s, SERVER, Ready::readable() | Ready::writable(), PollOpt::edge())?;
+                            poll.register(
+                                &s,
+                                SERVER,
+                                Ready::readable() | Ready::writable(),
+                                PollOpt::edge(),
+                            )?;
                             server = Some(s);
                         }
                         Err(ref e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -138,10 +146,16 @@ fn run() -> io::Result<String> {
                     while let Some(k) = timer.poll() {
                         let due = Duration::from_millis(20 + 15 * k);
                         if set_at.elapsed() + tick < due {
-                            return Err(io::Error::other(format!("timeout {} fired before its deadline", k)));
+                            return Err(io::Error::other(format!(
+                                "timeout {} fired before its deadline",
+                                k
+                            )));
                         }
                         if fired.last().is_some_and(|&last| last >= k) {
-                            return Err(io::Error::other(format!("timeout {} fired after {:?}", k, fired)));
+                            return Err(io::Error::other(format!(
+                                "timeout {} fired after {:?}",
+                                k, fired
+                            )));
                         }
                         fired.push(k);
                     }
@@ -150,7 +164,10 @@ fn run() -> io::Result<String> {
                     match rx.try_recv() {
                         Ok(chunk) => {
                             if chunk.len() != chunk_len(chunks_in) {
-                                return Err(io::Error::other(format!("chunk {} has the wrong size", chunks_in)));
+                                return Err(io::Error::other(format!(
+                                    "chunk {} has the wrong size",
+                                    chunks_in
+                                )));
                             }
                             chunks_in += 1;
                             outgoing.extend_from_slice(&chunk);
@@ -185,7 +202,9 @@ fn run() -> io::Result<String> {
                     }
                 }
                 SERVER => {
-                    let s = server.as_mut().ok_or_else(|| io::Error::other("event before accept"))?;
+                    let s = server
+                        .as_mut()
+                        .ok_or_else(|| io::Error::other("event before accept"))?;
                     if event.readiness().is_readable() {
                         loop {
                             match s.read(&mut buf) {
@@ -206,9 +225,14 @@ fn run() -> io::Result<String> {
             }
         }
     }
-    producer.join().map_err(|_| io::Error::other("producer panicked"))?;
+    producer
+        .join()
+        .map_err(|_| io::Error::other("producer panicked"))?;
     if received != total || chunks_in != CHUNKS {
-        return Err(io::Error::other(format!("{} bytes back of {}", received, total)));
+        return Err(io::Error::other(format!(
+            "{} bytes back of {}",
+            received, total
+        )));
     }
     Ok(format!(
         "one evio Poll with evio TCP and Waker, mio-extras timer and channel: {} chunks ({} bytes) through the channel and echoed, every byte checked; {} timeouts fired in order ({:.2} s)",

@@ -127,12 +127,19 @@ impl<S: AsyncRead + AsyncWrite + HalfClose> Future for EchoClient<S> {
                 if let Err(at) = self.recv.check(&self.buf[..n]) {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("client {}: byte {} of the echo differs", self.seed, self.received + at),
+                        format!(
+                            "client {}: byte {} of the echo differs",
+                            self.seed,
+                            self.received + at
+                        ),
                     ));
                 }
                 self.received += n;
                 if self.received > self.total {
-                    return Err(io::Error::new(io::ErrorKind::InvalidData, "more bytes echoed than sent"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "more bytes echoed than sent",
+                    ));
                 }
                 progress = true;
             }
@@ -176,20 +183,25 @@ fn echo_run(clients: usize, bytes: usize) -> impl Future<Item = usize, Error = i
         let addr = listener.local_addr()?;
         let echoed = Arc::new(AtomicUsize::new(0));
         tokio::spawn(
-            server(listener, clients, echoed.clone()).map_err(|e| fail(format!("echo server: {}", e))),
+            server(listener, clients, echoed.clone())
+                .map_err(|e| fail(format!("echo server: {}", e))),
         );
         let conns = (0..clients).map(move |i| {
-            TcpStream::connect(&addr).and_then(move |stream| {
-                stream.set_nodelay(true)?;
-                Ok(EchoClient::new(stream, i as u64 + 1, bytes + i * 1_237))
-            })
-            .flatten()
+            TcpStream::connect(&addr)
+                .and_then(move |stream| {
+                    stream.set_nodelay(true)?;
+                    Ok(EchoClient::new(stream, i as u64 + 1, bytes + i * 1_237))
+                })
+                .flatten()
         });
         Ok(future::join_all(conns).map(move |done| {
             let total: usize = done.iter().sum();
             let server_saw = echoed.load(Ordering::SeqCst);
             if server_saw != total {
-                fail(format!("server echoed {} bytes, clients checked {}", server_saw, total));
+                fail(format!(
+                    "server echoed {} bytes, clients checked {}",
+                    server_saw, total
+                ));
             }
             total
         }))
@@ -204,7 +216,10 @@ fn expected_total(clients: usize, bytes: usize) -> usize {
 fn report(what: &str, clients: usize, bytes: usize, got: usize, start: Instant) {
     let want = expected_total(clients, bytes);
     if got != want {
-        fail(format!("{}: {} bytes checked, {} expected", what, got, want));
+        fail(format!(
+            "{}: {} bytes checked, {} expected",
+            what, got, want
+        ));
     }
     println!(
         "{}: {} connections, {} bytes each way, every byte checked ({:.2} s)",
@@ -226,7 +241,13 @@ fn main() {
     rt.shutdown_now()
         .wait()
         .unwrap_or_else(|_| fail("runtime shutdown"));
-    report("tokio 0.1 TCP echo, thread-pool runtime", clients, bytes, got, start);
+    report(
+        "tokio 0.1 TCP echo, thread-pool runtime",
+        clients,
+        bytes,
+        got,
+        start,
+    );
 
     // Current-thread runtime: reactor, timer and tasks on this thread.
     let (clients, bytes) = (8, 256 << 10);
@@ -236,7 +257,13 @@ fn main() {
     let got = rt
         .block_on(echo_run(clients, bytes).timeout(DEADLINE))
         .unwrap_or_else(|e| fail(format!("tokio echo (current thread): {:?}", e)));
-    report("tokio 0.1 TCP echo, current-thread runtime", clients, bytes, got, start);
+    report(
+        "tokio 0.1 TCP echo, current-thread runtime",
+        clients,
+        bytes,
+        got,
+        start,
+    );
 
     // A tokio-uds stream pair (mio-uds on the patched mio).
     let bytes = 1 << 20;
@@ -246,8 +273,9 @@ fn main() {
             future::lazy(move || -> io::Result<_> {
                 let (a, b) = tokio::net::UnixStream::pair()?;
                 let (reader, writer) = b.split();
-                let echo = tokio::io::copy(reader, writer)
-                    .and_then(|(n, _reader, writer)| tokio::io::shutdown(writer).map(move |_| n as usize));
+                let echo = tokio::io::copy(reader, writer).and_then(|(n, _reader, writer)| {
+                    tokio::io::shutdown(writer).map(move |_| n as usize)
+                });
                 Ok(EchoClient::new(a, 99, bytes).join(echo))
             })
             .flatten()
@@ -255,7 +283,10 @@ fn main() {
         )
         .unwrap_or_else(|e| fail(format!("tokio-uds echo: {:?}", e)));
     if got.0 != bytes || got.1 != bytes {
-        fail(format!("tokio-uds echo: checked {}, echoed {}, sent {}", got.0, got.1, bytes));
+        fail(format!(
+            "tokio-uds echo: checked {}, echoed {}, sent {}",
+            got.0, got.1, bytes
+        ));
     }
     println!(
         "tokio 0.1 Unix stream pair echo: {} bytes each way, every byte checked ({:.2} s)",

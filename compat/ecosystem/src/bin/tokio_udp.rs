@@ -50,10 +50,17 @@ fn main() {
                         .and_then(|(client, _)| client.recv_dgram(vec![0u8; 65_536]))
                         .map(move |(client, buf, len, from)| {
                             if from != server_addr {
-                                fail(format!("datagram {} came from {}, not {}", i, from, server_addr));
+                                fail(format!(
+                                    "datagram {} came from {}, not {}",
+                                    i, from, server_addr
+                                ));
                             }
                             if buf[..len] != expect[..] {
-                                fail(format!("datagram {} ({} bytes) differs from what was sent", i, expect.len()));
+                                fail(format!(
+                                    "datagram {} ({} bytes) differs from what was sent",
+                                    i,
+                                    expect.len()
+                                ));
                             }
                             let bytes = bytes + len;
                             if i + 1 == DATAGRAMS {
@@ -92,46 +99,48 @@ fn main() {
             let mut pending: Option<Vec<u8>> = None;
             let mut buf = vec![0u8; 65_536];
             let mut bytes = 0usize;
-            Ok(future::poll_fn(move || -> futures::Poll<usize, io::Error> {
-                loop {
-                    if i == DATAGRAMS {
-                        return Ok(Async::Ready(bytes));
-                    }
-                    if pending.is_none() {
-                        pending = Some(send.take(size_of(i)));
-                    }
-                    // a sends datagram i once, then waits for b to get it.
-                    let sent = match pending.as_ref() {
-                        Some(out) if !out.is_empty() => Some((a.poll_send(out)?, out.len())),
-                        _ => None,
-                    };
-                    match sent {
-                        Some((Async::Ready(n), len)) if n == len => pending = Some(Vec::new()),
-                        Some((Async::Ready(n), len)) => {
-                            return Err(io::Error::new(
-                                io::ErrorKind::WriteZero,
-                                format!("datagram {} sent {} of {} bytes", i, n, len),
-                            ))
+            Ok(future::poll_fn(
+                move || -> futures::Poll<usize, io::Error> {
+                    loop {
+                        if i == DATAGRAMS {
+                            return Ok(Async::Ready(bytes));
                         }
-                        Some((Async::NotReady, _)) => return Ok(Async::NotReady),
-                        None => {}
-                    }
-                    match b.poll_recv(&mut buf)? {
-                        Async::Ready(len) => {
-                            if check.check(&buf[..len]).is_err() || len != size_of(i) {
+                        if pending.is_none() {
+                            pending = Some(send.take(size_of(i)));
+                        }
+                        // a sends datagram i once, then waits for b to get it.
+                        let sent = match pending.as_ref() {
+                            Some(out) if !out.is_empty() => Some((a.poll_send(out)?, out.len())),
+                            _ => None,
+                        };
+                        match sent {
+                            Some((Async::Ready(n), len)) if n == len => pending = Some(Vec::new()),
+                            Some((Async::Ready(n), len)) => {
                                 return Err(io::Error::new(
-                                    io::ErrorKind::InvalidData,
-                                    format!("connected datagram {} differs", i),
-                                ));
+                                    io::ErrorKind::WriteZero,
+                                    format!("datagram {} sent {} of {} bytes", i, n, len),
+                                ))
                             }
-                            bytes += len;
-                            i += 1;
-                            pending = None;
+                            Some((Async::NotReady, _)) => return Ok(Async::NotReady),
+                            None => {}
                         }
-                        Async::NotReady => return Ok(Async::NotReady),
+                        match b.poll_recv(&mut buf)? {
+                            Async::Ready(len) => {
+                                if check.check(&buf[..len]).is_err() || len != size_of(i) {
+                                    return Err(io::Error::new(
+                                        io::ErrorKind::InvalidData,
+                                        format!("connected datagram {} differs", i),
+                                    ));
+                                }
+                                bytes += len;
+                                i += 1;
+                                pending = None;
+                            }
+                            Async::NotReady => return Ok(Async::NotReady),
+                        }
                     }
-                }
-            }))
+                },
+            ))
         })
         .flatten()
         .timeout(DEADLINE),
@@ -147,19 +156,24 @@ fn main() {
 
 /// Echoes exactly `count` datagrams back to their senders.
 fn echo_n(socket: UdpSocket, count: usize) -> impl Future<Item = (), Error = io::Error> {
-    future::loop_fn((socket, vec![0u8; 65_536], 0usize), move |(socket, buf, n)| {
-        socket
-            .recv_dgram(buf)
-            .and_then(|(socket, buf, len, from)| {
-                let reply = buf[..len].to_vec();
-                socket.send_dgram(reply, &from).map(move |(socket, _)| (socket, buf))
-            })
-            .map(move |(socket, buf)| {
-                if n + 1 == count {
-                    future::Loop::Break(())
-                } else {
-                    future::Loop::Continue((socket, buf, n + 1))
-                }
-            })
-    })
+    future::loop_fn(
+        (socket, vec![0u8; 65_536], 0usize),
+        move |(socket, buf, n)| {
+            socket
+                .recv_dgram(buf)
+                .and_then(|(socket, buf, len, from)| {
+                    let reply = buf[..len].to_vec();
+                    socket
+                        .send_dgram(reply, &from)
+                        .map(move |(socket, _)| (socket, buf))
+                })
+                .map(move |(socket, buf)| {
+                    if n + 1 == count {
+                        future::Loop::Break(())
+                    } else {
+                        future::Loop::Continue((socket, buf, n + 1))
+                    }
+                })
+        },
+    )
 }
