@@ -24,7 +24,6 @@
 //! use evio as mio;
 //!
 //! use mio::net::{TcpListener, TcpStream};
-//! use mio::unix::UnixReady;
 //! use mio::{Events, Poll, PollOpt, Ready, Token};
 //! use std::time::Duration;
 //!
@@ -38,7 +37,9 @@
 //! for _ in 0..50 {
 //!     poll.poll(&mut events, Some(Duration::from_millis(100)))?;
 //!     for event in events.iter() {
-//!         let ready = UnixReady::from(event.readiness());
+//!         // (On Unix, `mio::unix::UnixReady::from(event.readiness())`
+//!         // reads error and hang-up too.)
+//!         let ready = event.readiness();
 //!         assert!(!ready.is_error() && !ready.is_hup());
 //!         if event.token() == Token(0) && listener.accept().is_ok() {
 //!             accepted = true;
