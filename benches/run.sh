@@ -19,6 +19,8 @@ quick=""
 if [ "${1:-}" = "--quick" ]; then quick="--quick"; shift; fi
 out=${1:-benches/results}
 mkdir -p "$out"
+# Absolute: cargo runs the suite in its package's directory (benches/).
+out=$(cd "$out" && pwd)
 
 need() {
   command -v "$1" >/dev/null && return

@@ -37,6 +37,20 @@ impl<T> IoSource<T> {
         self.state.do_io(f, &self.inner)
     }
 
+    /// A new handle for the same socket, made by `clone` from the std
+    /// socket; it shares this one's `Poll` binding, as a `try_clone` does
+    /// in the classic API.
+    pub(crate) fn try_clone_with(
+        &self,
+        clone: impl FnOnce(&T) -> io::Result<T>,
+    ) -> io::Result<IoSource<T>> {
+        Ok(IoSource {
+            state: sys::IoSourceState::new(),
+            inner: clone(&self.inner)?,
+            selector_id: self.selector_id.clone(),
+        })
+    }
+
     pub(crate) fn into_inner(self) -> T {
         self.inner
     }
@@ -75,11 +89,30 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         self.selector_id.check(poll)?;
         poll.selector()
             .reregister(self.inner.as_raw_fd(), token, interest, opts)
+            .map_err(not_registered)
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector().deregister(self.inner.as_raw_fd())
+        poll.selector()
+            .deregister(self.inner.as_raw_fd())
+            .map_err(not_registered)
+    }
+}
+
+/// epoll and kqueue answer `ENOENT` to a change of a descriptor they do not
+/// hold (never registered, or deregistered since): that error in words, as
+/// for a handle that was never registered; any other error as it is.
+#[cfg(unix)]
+#[cold]
+pub(crate) fn not_registered(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ENOENT) {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "the handle is not registered with this Poll",
+        )
+    } else {
+        e
     }
 }
 

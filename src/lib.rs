@@ -12,6 +12,15 @@
 //! Using evio starts by creating a [`Poll`], which reads events from the
 //! operating system and puts them into [`Events`].
 //!
+//! - [The guide](guide) says what an event promises and what a program
+//!   must do with it: draining until `WouldBlock`, the trigger modes,
+//!   spurious events, hang-up and error on each platform, dropped and
+//!   cloned handles, `Registration` or `Waker`.
+//! - The notes for each platform are with [`Poll::register`] and
+//!   [`PollOpt`].
+//! - [The migration page](migration) is for code coming from the classic
+//!   implementation (mio 0.6), with the list of intentional differences.
+//!
 //! # Example
 //!
 //! ```
@@ -70,12 +79,17 @@
 //! [dependencies]
 //! mio = { package = "evio", version = "0.1" }
 //! ```
+//!
+//! [The migration page](migration) says what else to know.
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+pub mod channel;
 pub mod event;
+pub mod guide;
 mod io_source;
+pub mod migration;
 pub mod net;
 mod poll;
 mod poll_opt;
@@ -95,11 +109,31 @@ pub use crate::registration::{Registration, SetReadiness};
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 
+/// A buffer of the classic API's vectored IO (`read_bufs`, `write_bufs`,
+/// `recv_bufs`, `send_bufs`): the `iovec` crate's type, re-exported, so
+/// code that passes `iovec::IoVec`s to the classic API passes them here.
+///
+/// ```
+/// use evio::IoVec;
+///
+/// let mut head = [0u8; 4];
+/// let buf: &mut IoVec = (&mut head[..]).into();
+/// assert_eq!(buf.len(), 4);
+/// ```
+pub use iovec::IoVec;
+
 // Older paths of the classic API, kept so that code still using them
 // compiles with only the crate name changed. Hidden from the docs: new code
 // uses the paths above.
 #[doc(hidden)]
 pub use crate::event::{Event, Evented, Iter as EventsIter};
+
+/// The error of an operation that would block, `WouldBlock`: the classic
+/// API's helper, kept for code that still calls it.
+#[doc(hidden)]
+pub fn would_block() -> std::io::Error {
+    std::io::ErrorKind::WouldBlock.into()
+}
 
 /// TCP types under their older path (use [`net`]).
 #[doc(hidden)]
@@ -108,11 +142,9 @@ pub mod tcp {
     pub use std::net::Shutdown;
 }
 
-/// The UDP socket under its older path (use [`net`]).
 #[doc(hidden)]
-pub mod udp {
-    pub use crate::net::UdpSocket;
-}
+#[path = "udp_classic.rs"]
+pub mod udp;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -91,7 +91,8 @@ impl Ready {
         Ready(ERROR)
     }
 
-    /// Hang-up readiness: the peer closed its side, or the handle is shut down.
+    /// Hang-up readiness: the connection is closed in both directions, or
+    /// reset (a peer's half close is readable only).
     #[inline]
     pub const fn hup() -> Ready {
         Ready(HUP)

@@ -1,5 +1,6 @@
 //! The hot path allocates nothing: once the `Poll`, the `Events` buffer and
-//! the connections exist, writing (plain and vectored), polling and reading
+//! the connections exist, writing (plain, vectored, and with the classic
+//! API's `write_bufs`), polling and reading
 //! (including the `WouldBlock` error path) over real TCP connections makes no
 //! heap allocation at all.
 //!
@@ -99,19 +100,26 @@ fn read_full(poll: &Poll, events: &mut Events, mut s: &TcpStream, buf: &mut [u8]
 fn round(poll: &Poll, events: &mut Events, conns: &[Conn], i: usize, buf: &mut [u8; MSG]) {
     let msg = [(i % 251) as u8; MSG];
     for c in conns {
-        let n = if i % 2 == 0 {
-            (&c.client).write(&msg).unwrap()
-        } else {
-            let (a, b) = msg.split_at(MSG / 2);
-            (&c.client)
+        let (a, b) = msg.split_at(MSG / 2);
+        let n = match i % 3 {
+            0 => (&c.client).write(&msg).unwrap(),
+            1 => (&c.client)
                 .write_vectored(&[IoSlice::new(a), IoSlice::new(b)])
-                .unwrap()
+                .unwrap(),
+            // The classic API's vectored write.
+            _ => c.client.write_bufs(&[a.into(), b.into()]).unwrap(),
         };
         assert_eq!(n, MSG);
     }
     for c in conns {
         read_full(poll, events, &c.server, buf);
-        assert_eq!((&c.server).write(&buf[..]).unwrap(), MSG);
+        let n = if i % 3 == 2 {
+            let (a, b) = buf.split_at(MSG / 2);
+            c.server.write_bufs(&[a.into(), b.into()]).unwrap()
+        } else {
+            (&c.server).write(&buf[..]).unwrap()
+        };
+        assert_eq!(n, MSG);
     }
     for c in conns {
         read_full(poll, events, &c.client, buf);

@@ -63,8 +63,10 @@ fn says(e: &Event) -> Says {
     }
 }
 
+/// A peer's half close is readable and end-of-stream, not a hang-up (as in
+/// the classic API, whose users close a connection on hang-up).
 const HALF_CLOSE: Says = Says {
-    hup: true,
+    hup: false,
     error: false,
     priority: false,
     read_closed: true,

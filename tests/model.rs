@@ -27,7 +27,11 @@
 //! checks, so data is neither lost nor reordered.
 //!
 //! The step count is `EVIO_MODEL_CASES` cases (default 256) of 400..600
-//! steps each, at least 100,000 steps in all by default.
+//! steps each, at least 100,000 steps in all by default. The steps come
+//! from a seeded generator: a new seed at every run, or `EVIO_MODEL_SEED`.
+//! A failing case is shrunk (steps removed while it still fails) and
+//! reported with its seed and the shortest failing sequence found;
+//! `EVIO_MODEL_SEED=<seed> EVIO_MODEL_CASES=1` runs that case again.
 
 #![cfg(unix)]
 
@@ -40,8 +44,6 @@ use std::time::Duration;
 
 use evio::unix::EventedFd;
 use evio::{Events, Poll, PollOpt, Ready, Registration, SetReadiness, Token};
-use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 const REGS: usize = 3;
 const SOCKS: usize = 4; // both ends of two pairs
@@ -88,22 +90,90 @@ enum Op {
     PollSmall,
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    let src = 0..SOURCES;
-    prop_oneof![
-        3 => (src.clone(), 0..4usize, 0..16u8, 0..4u8)
-            .prop_map(|(src, tok, interest, opts)| Op::Register { src, tok, interest, opts }),
-        3 => (src.clone(), 0..4usize, 0..16u8, 0..4u8)
-            .prop_map(|(src, tok, interest, opts)| Op::Reregister { src, tok, interest, opts }),
-        1 => src.prop_map(|src| Op::Deregister { src }),
-        5 => (0..REGS, 0..16u8).prop_map(|(reg, ready)| Op::Set { reg, ready }),
-        4 => (0..SOCKS, 1..6000usize).prop_map(|(end, len)| Op::Write { end, len }),
-        4 => (0..SOCKS, 1..6000usize).prop_map(|(end, len)| Op::Read { end, len }),
-        1 => (0..SOCKS).prop_map(|end| Op::Fill { end }),
-        1 => (0..SOCKS).prop_map(|end| Op::Drain { end }),
-        6 => Just(Op::Poll),
-        2 => Just(Op::PollSmall),
-    ]
+/// A small, seeded pseudo-random generator (SplitMix64): the same seed
+/// gives the same steps on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A value in `lo..hi` (`hi - lo` is small, so the modulo bias is
+    /// negligible).
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() % (hi - lo) as u64) as usize
+    }
+
+    fn bits(&mut self, hi: u8) -> u8 {
+        self.range(0, hi as usize) as u8
+    }
+}
+
+/// One random step, each kind with its weight.
+fn op(rng: &mut Rng) -> Op {
+    const WEIGHTS: [usize; 10] = [3, 3, 1, 5, 4, 4, 1, 1, 6, 2];
+    let mut pick = rng.range(0, WEIGHTS.iter().sum());
+    let mut kind = 0;
+    while pick >= WEIGHTS[kind] {
+        pick -= WEIGHTS[kind];
+        kind += 1;
+    }
+    match kind {
+        0 | 1 => {
+            let (src, tok) = (rng.range(0, SOURCES), rng.range(0, 4));
+            let (interest, opts) = (rng.bits(16), rng.bits(4));
+            if kind == 0 {
+                Op::Register {
+                    src,
+                    tok,
+                    interest,
+                    opts,
+                }
+            } else {
+                Op::Reregister {
+                    src,
+                    tok,
+                    interest,
+                    opts,
+                }
+            }
+        }
+        2 => Op::Deregister {
+            src: rng.range(0, SOURCES),
+        },
+        3 => Op::Set {
+            reg: rng.range(0, REGS),
+            ready: rng.bits(16),
+        },
+        4 => Op::Write {
+            end: rng.range(0, SOCKS),
+            len: rng.range(1, 6000),
+        },
+        5 => Op::Read {
+            end: rng.range(0, SOCKS),
+            len: rng.range(1, 6000),
+        },
+        6 => Op::Fill {
+            end: rng.range(0, SOCKS),
+        },
+        7 => Op::Drain {
+            end: rng.range(0, SOCKS),
+        },
+        8 => Op::Poll,
+        _ => Op::PollSmall,
+    }
+}
+
+/// The steps of the case of `seed`: 400..600 of them.
+fn case(seed: u64) -> Vec<Op> {
+    let mut rng = Rng(seed);
+    let len = rng.range(400, 600);
+    (0..len).map(|_| op(&mut rng)).collect()
 }
 
 /// Readiness bits 0..4: readable, writable, error, hup.
@@ -178,8 +248,11 @@ struct Harness {
     rbuf: Vec<u8>,
 }
 
-fn fail(msg: String) -> TestCaseError {
-    TestCaseError::fail(msg)
+/// Why a case failed.
+type Failure = String;
+
+fn fail(msg: String) -> Failure {
+    msg
 }
 
 /// The kernel's readiness of a socket end, by `poll(2)`, as evio's `Ready`.
@@ -270,7 +343,7 @@ impl Harness {
         tok: usize,
         interest: u8,
         opts: u8,
-    ) -> Result<(), TestCaseError> {
+    ) -> Result<(), Failure> {
         let token = token_of(src, tok);
         let mut interest = ready_of(interest);
         if src >= REGS {
@@ -319,7 +392,7 @@ impl Harness {
         }
     }
 
-    fn deregister(&mut self, src: usize) -> Result<(), TestCaseError> {
+    fn deregister(&mut self, src: usize) -> Result<(), Failure> {
         let res = if src < REGS {
             self.poll.deregister(&self.regs[src].0)
         } else {
@@ -339,7 +412,7 @@ impl Harness {
         }
     }
 
-    fn set(&mut self, reg: usize, bits: u8) -> Result<(), TestCaseError> {
+    fn set(&mut self, reg: usize, bits: u8) -> Result<(), Failure> {
         let ready = ready_of(bits);
         self.regs[reg]
             .1
@@ -357,7 +430,7 @@ impl Harness {
 
     /// Runs one socket operation on `end`, then updates what the model
     /// expects of both ends of its pair.
-    fn sock_op(&mut self, end: usize, op: Op) -> Result<(), TestCaseError> {
+    fn sock_op(&mut self, end: usize, op: Op) -> Result<(), Failure> {
         let pair = [REGS + (end & !1), REGS + (end | 1)];
         let before = pair.map(|s| self.ready_now(s));
         match op {
@@ -395,7 +468,7 @@ impl Harness {
     }
 
     /// Writes up to `len` bytes of the pattern; returns how many went.
-    fn write(&mut self, end: usize, len: usize) -> Result<usize, TestCaseError> {
+    fn write(&mut self, end: usize, len: usize) -> Result<usize, Failure> {
         let off = self.written[end] % PATTERN;
         match (&self.socks[end]).write(&self.wbuf[off..off + len.min(8192)]) {
             Ok(n) => {
@@ -409,7 +482,7 @@ impl Harness {
 
     /// Reads up to `len` bytes and checks them against the pattern the
     /// peer wrote; returns how many came.
-    fn read(&mut self, end: usize, len: usize) -> Result<usize, TestCaseError> {
+    fn read(&mut self, end: usize, len: usize) -> Result<usize, Failure> {
         let len = len.min(self.rbuf.len());
         match (&self.socks[end]).read(&mut self.rbuf[..len]) {
             Ok(0) => Err(fail(format!("end {end} read end of stream"))),
@@ -444,7 +517,7 @@ impl Harness {
     /// keep what they are owed for a later poll. After a poll that filled
     /// its buffer the next one may give the whole buffer to user-space
     /// readiness first, so the sockets may wait one more poll then.
-    fn poll(&mut self, small: bool) -> Result<(), TestCaseError> {
+    fn poll(&mut self, small: bool) -> Result<(), Failure> {
         // What each source's readiness is now, before the poll looks.
         let ready: Vec<Ready> = (0..SOURCES).map(|s| self.ready_now(s)).collect();
         let events = if small {
@@ -521,7 +594,7 @@ impl Harness {
         Ok(())
     }
 
-    fn step(&mut self, op: Op) -> Result<(), TestCaseError> {
+    fn step(&mut self, op: Op) -> Result<(), Failure> {
         match op {
             Op::Register {
                 src,
@@ -548,36 +621,81 @@ impl Harness {
 
 static STEPS: AtomicUsize = AtomicUsize::new(0);
 
+/// Runs the steps on a fresh harness, then two final polls that check what
+/// the last steps left pending (two, in case the last step was a small poll
+/// that filled its buffer).
+fn run(ops: &[Op]) -> Result<(), Failure> {
+    let mut h = Harness::new().map_err(|e| fail(format!("setup: {e}")))?;
+    STEPS.fetch_add(ops.len() + 1, Ordering::Relaxed);
+    for (i, &op) in ops.iter().enumerate() {
+        h.step(op)
+            .map_err(|e| fail(format!("step {i} ({op:?}): {e}")))?;
+    }
+    h.poll(false)?;
+    h.poll(false)
+}
+
+/// The shortest failing sequence found by removing steps from `ops`, which
+/// failed with `why`, while it still fails: chunks of halving size, at most
+/// 2,000 runs.
+fn shrink(mut ops: Vec<Op>, mut why: Failure) -> (Vec<Op>, Failure) {
+    let mut runs = 0;
+    let mut chunk = ops.len().div_ceil(2);
+    while chunk > 0 && runs < 2000 {
+        let mut at = 0;
+        while at < ops.len() && runs < 2000 {
+            let mut fewer = ops.clone();
+            fewer.drain(at..(at + chunk).min(ops.len()));
+            runs += 1;
+            match run(&fewer) {
+                Err(e) => {
+                    ops = fewer;
+                    why = e;
+                }
+                Ok(()) => at += chunk,
+            }
+        }
+        chunk /= 2;
+    }
+    (ops, why)
+}
+
 #[test]
 fn poll_matches_the_model() {
-    let cases = std::env::var("EVIO_MODEL_CASES")
+    let cases: u32 = std::env::var("EVIO_MODEL_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(256);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let strategy = prop::collection::vec(op(), 400..600);
-    let result = runner.run(&strategy, |ops| {
-        let mut h = Harness::new().map_err(|e| fail(format!("setup: {e}")))?;
-        for (i, &op) in ops.iter().enumerate() {
-            h.step(op)
-                .map_err(|e| fail(format!("step {i} ({op:?}): {e}")))?;
+    let first_seed = match std::env::var("EVIO_MODEL_SEED") {
+        Ok(v) => v.parse().expect("EVIO_MODEL_SEED is a number (u64)"),
+        Err(_) => {
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            t.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32)
         }
-        // Final polls check what the last steps left pending (two, in
-        // case the last step was a small poll that filled its buffer).
-        h.poll(false)?;
-        h.poll(false)?;
-        STEPS.fetch_add(ops.len() + 1, Ordering::Relaxed);
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
+    };
+    // Each case's seed comes from the previous one, so that any case can be
+    // run again alone from its own seed.
+    let mut seed = first_seed;
+    for i in 0..cases {
+        let ops = case(seed);
+        if let Err(first) = run(&ops) {
+            let len = ops.len();
+            let (ops, why) = shrink(ops, first.clone());
+            panic!(
+                "model case {i} failed (seed {seed}, first seed {first_seed}; \
+                 run it again with EVIO_MODEL_SEED={seed} EVIO_MODEL_CASES=1)\n\
+                 failure: {first}\n\
+                 shrunk from {len} to {} steps, which fail with: {why}\n\
+                 steps: {ops:#?}",
+                ops.len()
+            );
+        }
+        seed = Rng(seed).next();
     }
     let steps = STEPS.load(Ordering::Relaxed);
-    eprintln!("model: {cases} cases, {steps} steps (shrinking included)");
+    eprintln!("model: {cases} cases, {steps} steps, first seed {first_seed}");
     if cases >= 256 {
         assert!(steps >= 100_000, "only {steps} steps ran");
     }

@@ -78,11 +78,13 @@ fn edge_fires_once_per_change() {
     assert!(poll_once(&poll, &mut events).is_empty());
 }
 
+/// Neither edge nor level: level-triggered, as in the classic API (which
+/// asks the kernel for edge triggering only when told to).
 #[test]
-fn edge_is_the_default_without_options() {
+fn level_is_the_default_without_options() {
     let poll = Poll::new().unwrap();
     let mut events = Events::with_capacity(8);
-    let (a, mut b) = pair();
+    let (mut a, mut b) = pair();
     poll.register(
         &EventedFd(&a.as_raw_fd()),
         Token(1),
@@ -92,7 +94,41 @@ fn edge_is_the_default_without_options() {
     .unwrap();
     b.write_all(b"x").unwrap();
     wait_for(&poll, &mut events, Token(1));
+    // Not read yet: reported again, at every poll.
+    for _ in 0..3 {
+        assert_eq!(
+            poll_once(&poll, &mut events),
+            vec![(Token(1), Ready::readable())]
+        );
+    }
+    assert_eq!(drain(&mut a), 1);
     assert!(poll_once(&poll, &mut events).is_empty());
+}
+
+/// `oneshot()` alone is level and oneshot: one event, nothing more (even
+/// with the data unread) until `reregister`, which reports the data still
+/// there at once.
+#[test]
+fn oneshot_alone_is_level_until_disarmed() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (mut a, mut b) = pair();
+    let fd = EventedFd(&a.as_raw_fd());
+    poll.register(&fd, Token(1), Ready::readable(), PollOpt::oneshot())
+        .unwrap();
+    b.write_all(b"x").unwrap();
+    wait_for(&poll, &mut events, Token(1));
+    assert!(poll_once(&poll, &mut events).is_empty());
+    poll.reregister(&fd, Token(2), Ready::readable(), PollOpt::oneshot())
+        .unwrap();
+    // The unread byte is a level condition: reported by the next poll,
+    // with no new data.
+    assert_eq!(
+        poll_once(&poll, &mut events),
+        vec![(Token(2), Ready::readable())]
+    );
+    assert!(poll_once(&poll, &mut events).is_empty());
+    assert_eq!(drain(&mut a), 1);
 }
 
 #[test]
@@ -588,5 +624,52 @@ fn os_events_and_user_space_readiness_share_a_small_buffer() {
     assert!(
         seen[1] >= 5 && seen[2] >= 5,
         "both sources reported: {seen:?}"
+    );
+}
+
+/// A handle deregistered already is not registered: the second deregister
+/// (and a reregister after it) says so in words, as the first mistake on a
+/// handle never registered does, rather than as the kernel's bare ENOENT.
+#[test]
+fn second_deregister_says_not_registered() {
+    let poll = Poll::new().unwrap();
+    let listener = evio::net::TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let never = poll.deregister(&listener).unwrap_err();
+    assert_eq!(never.kind(), io::ErrorKind::NotFound);
+    let want = never.to_string();
+    assert!(want.contains("not registered"), "{want}");
+
+    poll.register(&listener, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.deregister(&listener).unwrap();
+    let again = poll.deregister(&listener).unwrap_err();
+    assert_eq!(again.kind(), io::ErrorKind::NotFound);
+    assert_eq!(again.to_string(), want);
+    let rereg = poll
+        .reregister(&listener, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap_err();
+    assert_eq!(rereg.kind(), io::ErrorKind::NotFound);
+    assert_eq!(rereg.to_string(), want);
+
+    // EventedFd: never registered, and deregistered twice.
+    let (a, _b) = pair();
+    let fd = a.as_raw_fd();
+    let err = poll.deregister(&EventedFd(&fd)).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (io::ErrorKind::NotFound, want.clone())
+    );
+    poll.register(
+        &EventedFd(&fd),
+        Token(2),
+        Ready::readable(),
+        PollOpt::level(),
+    )
+    .unwrap();
+    poll.deregister(&EventedFd(&fd)).unwrap();
+    let err = poll.deregister(&EventedFd(&fd)).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (io::ErrorKind::NotFound, want)
     );
 }

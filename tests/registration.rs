@@ -92,6 +92,31 @@ fn level_fires_at_every_poll_while_set() {
     assert_eq!(now(&poll, &mut events), vec![(Token(2), Ready::writable())]);
 }
 
+/// Neither edge nor level: level, as in the classic API; `oneshot()` alone
+/// is level and oneshot.
+#[test]
+fn empty_options_are_level_and_oneshot_alone_fires_once() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (_r, s) = registered(&poll, Token(2), Ready::readable(), PollOpt::empty());
+    s.set_readiness(Ready::readable()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(now(&poll, &mut events), vec![(Token(2), Ready::readable())]);
+    }
+    s.set_readiness(Ready::empty()).unwrap();
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+
+    let (r, s) = registered(&poll, Token(3), Ready::readable(), PollOpt::oneshot());
+    s.set_readiness(Ready::readable()).unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(3), Ready::readable())]);
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+    // Re-armed, the readiness still set is reported at once (level).
+    poll.reregister(&r, Token(3), Ready::readable(), PollOpt::oneshot())
+        .unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(3), Ready::readable())]);
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+}
+
 #[test]
 fn oneshot_fires_once_until_reregistered() {
     let poll = Poll::new().unwrap();
@@ -567,49 +592,70 @@ fn send_sync_and_clone() {
     assert!(format!("{s:?}").contains("SetReadiness"));
 }
 
-/// Queue entries that turn out to have nothing to report (a level
-/// registration cleared after it fired, a dropped registration) do not
-/// make a blocking `poll` return early with no event: it waits on.
+/// Runs `poll(None)` on another thread and returns what it delivered, or
+/// fails if it has not returned within `LONG` (it would block forever).
+fn blocking_poll_returns(poll: &Arc<Poll>, before_wake: impl FnOnce()) -> Vec<(Token, Ready)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let p = poll.clone();
+    thread::spawn(move || {
+        let mut events = Events::with_capacity(8);
+        let res = p.poll(&mut events, None).map(|_| {
+            events
+                .iter()
+                .map(|e| (e.token(), e.readiness()))
+                .collect::<Vec<_>>()
+        });
+        let _ = tx.send(res);
+    });
+    before_wake();
+    rx.recv_timeout(LONG)
+        .expect("poll(None) never returned")
+        .unwrap()
+}
+
+/// A `set_readiness` followed by dropping the `Registration` (and its
+/// setter) still wakes a `poll(None)` that is about to block, or blocked;
+/// that poll may return with no event, as the classic one does.
 #[test]
-fn blocking_poll_waits_through_stale_queue_entries() {
-    let poll = Poll::new().unwrap();
+fn set_then_drop_wakes_a_blocking_poll() {
+    let poll = Arc::new(Poll::new().unwrap());
     let mut events = Events::with_capacity(8);
-    let (_r1, level) = registered(&poll, Token(1), Ready::readable(), PollOpt::level());
-    let (r2, dropped) = registered(&poll, Token(2), Ready::readable(), PollOpt::edge());
-    let (_r3, later) = registered(&poll, Token(3), Ready::readable(), PollOpt::edge());
 
-    level.set_readiness(Ready::readable()).unwrap();
-    assert_eq!(now(&poll, &mut events), vec![(Token(1), Ready::readable())]);
-    // Still queued for the next poll, but with nothing to report any more.
-    level.set_readiness(Ready::empty()).unwrap();
-    dropped.set_readiness(Ready::readable()).unwrap();
-    drop(r2);
+    // About to block: the set and the drop come before the poll.
+    let (r, set) = registered(&poll, Token(1), Ready::readable(), PollOpt::edge());
+    set.set_readiness(Ready::readable()).unwrap();
+    drop(r);
+    drop(set);
+    assert_eq!(poll.poll(&mut events, None).unwrap(), 0);
 
-    let barrier = Arc::new(Barrier::new(2));
-    let b = barrier.clone();
-    let t = thread::spawn(move || {
-        b.wait();
-        thread::sleep(Duration::from_millis(50));
-        later.set_readiness(Ready::readable()).unwrap();
+    // Blocked: the set and the drop come while the poll waits.
+    let (r, set) = registered(&poll, Token(2), Ready::readable(), PollOpt::edge());
+    let got = blocking_poll_returns(&poll, move || {
+        thread::sleep(Duration::from_millis(100));
+        set.set_readiness(Ready::readable()).unwrap();
+        drop(r);
+        drop(set);
     });
-    barrier.wait();
-    let got = poll_with(&poll, &mut events, LONG);
+    // Either the poll saw the event before the drop, or nothing.
+    assert!(
+        got.is_empty() || got == vec![(Token(2), Ready::readable())],
+        "{got:?}"
+    );
+
+    // A level registration whose readiness was cleared after it fired: the
+    // next poll looks, finds nothing, and returns with no event.
+    let (_r, level) = registered(&poll, Token(3), Ready::readable(), PollOpt::level());
+    level.set_readiness(Ready::readable()).unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(3), Ready::readable())]);
+    level.set_readiness(Ready::empty()).unwrap();
+    assert_eq!(poll.poll(&mut events, None).unwrap(), 0);
+
+    // Then, nothing queued: a poll blocks until a real event.
+    let got = blocking_poll_returns(&poll, move || {
+        thread::sleep(Duration::from_millis(50));
+        level.set_readiness(Ready::readable()).unwrap();
+    });
     assert_eq!(got, vec![(Token(3), Ready::readable())]);
-    t.join().unwrap();
-
-    // Without a timeout too.
-    level.set_readiness(Ready::readable()).unwrap();
-    assert_eq!(now(&poll, &mut events), vec![(Token(1), Ready::readable())]);
-    level.set_readiness(Ready::empty()).unwrap();
-    let l = level.clone();
-    let t = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(50));
-        l.set_readiness(Ready::readable()).unwrap();
-    });
-    poll.poll(&mut events, None).unwrap();
-    let got: Vec<_> = events.iter().map(|e| (e.token(), e.readiness())).collect();
-    assert_eq!(got, vec![(Token(1), Ready::readable())]);
-    t.join().unwrap();
 }
 
 /// A poll blocked on a `Poll` that had no `Registration` yet (so it took

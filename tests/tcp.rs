@@ -664,11 +664,25 @@ fn second_poll_is_an_error() {
     assert!(poll2
         .register(&client, Token(1), Ready::readable(), PollOpt::edge())
         .is_err());
-    // A clone is a new handle, free to go elsewhere.
+    // A clone shares its original's binding, as in the classic API: it
+    // cannot join another Poll either, but may be registered with the first.
     let clone = client.try_clone().unwrap();
-    poll2
+    assert!(poll2
+        .register(&clone, Token(1), Ready::readable(), PollOpt::edge())
+        .is_err());
+    // (The original is deregistered, so its descriptor's clone may go in.)
+    poll1
         .register(&clone, Token(1), Ready::readable(), PollOpt::edge())
         .unwrap();
+    // A clone of a socket not yet bound to any Poll is free to go anywhere.
+    let (free, _peer) = pair();
+    let free_clone = free.try_clone().unwrap();
+    poll2
+        .register(&free_clone, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    assert!(poll1
+        .register(&free, Token(1), Ready::readable(), PollOpt::edge())
+        .is_ok());
     let listener = TcpListener::bind(&localhost()).unwrap();
     poll1
         .register(&listener, Token(0), Ready::readable(), PollOpt::edge())

@@ -103,9 +103,14 @@ impl TcpListener {
 
     /// Creates a second handle to the same socket.
     ///
-    /// The new handle is not registered with any `Poll`.
+    /// The new handle is not registered (a descriptor is registered on its
+    /// own), but it shares the original's `Poll` binding, as in the classic
+    /// API: if the original is bound to a `Poll`, the clone can be
+    /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<TcpListener> {
-        self.inner.try_clone().map(TcpListener::new)
+        Ok(TcpListener {
+            inner: self.inner.try_clone_with(net::TcpListener::try_clone)?,
+        })
     }
 
     /// Sets the time-to-live (`IP_TTL`) of packets sent from this socket.

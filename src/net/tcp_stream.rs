@@ -83,9 +83,14 @@ impl TcpStream {
 
     /// Creates a second handle to the same connection.
     ///
-    /// The new handle is not registered with any `Poll`.
+    /// The new handle is not registered (a descriptor is registered on its
+    /// own), but it shares the original's `Poll` binding, as in the classic
+    /// API: if the original is bound to a `Poll`, the clone can be
+    /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
-        self.inner.try_clone().map(TcpStream::new)
+        Ok(TcpStream {
+            inner: self.inner.try_clone_with(net::TcpStream::try_clone)?,
+        })
     }
 
     /// Shuts down the read half, the write half or both.
@@ -192,6 +197,54 @@ impl TcpStream {
     /// failed [`connect`](TcpStream::connect) this is the reason.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         sys::net::take_error(&*self.inner)
+    }
+
+    /// Reads into several buffers in one system call (`readv`), filling
+    /// them in order, and returns the bytes read: the classic API's
+    /// vectored read, with its [`IoVec`](crate::IoVec) buffers.
+    ///
+    /// At most 1024 buffers are used per call on Unix (`IOV_MAX`) and 64 on
+    /// Windows; nothing is allocated. `Ok(0)` means the peer closed its side.
+    ///
+    /// ```
+    /// use evio::net::TcpStream;
+    /// use evio::IoVec;
+    /// use std::io::Write;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let stream = TcpStream::connect(&listener.local_addr()?)?;
+    /// let (mut peer, _) = listener.accept()?;
+    /// peer.write_all(b"headbody")?;
+    ///
+    /// let (mut head, mut body) = ([0u8; 4], [0u8; 16]);
+    /// let mut got = 0;
+    /// for _ in 0..500 {
+    ///     let mut bufs: [&mut IoVec; 2] = [(&mut head[..]).into(), (&mut body[..]).into()];
+    ///     match stream.read_bufs(&mut bufs) {
+    ///         Ok(n) => { got = n; break; }
+    ///         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+    ///             std::thread::sleep(std::time::Duration::from_millis(10));
+    ///         }
+    ///         Err(e) => return Err(e),
+    ///     }
+    /// }
+    /// assert_eq!(got, 8);
+    /// assert_eq!((&head, &body[..4]), (b"head", &b"body"[..]));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn read_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
+    }
+
+    /// Writes several buffers in one system call, in order, and returns the
+    /// bytes written (possibly fewer than all of them): the classic API's
+    /// vectored write, with its [`IoVec`](crate::IoVec) buffers.
+    ///
+    /// At most 1024 buffers are used per call on Unix (`IOV_MAX`) and 64 on
+    /// Windows; nothing is allocated, and a closed peer gives an error,
+    /// never `SIGPIPE`.
+    pub fn write_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
     }
 
     /// Reads received data into `buf` without removing it from the queue.

@@ -74,9 +74,14 @@ impl UdpSocket {
 
     /// Creates a second handle to the same socket.
     ///
-    /// The new handle is not registered with any `Poll`.
+    /// The new handle is not registered (a descriptor is registered on its
+    /// own), but it shares the original's `Poll` binding, as in the classic
+    /// API: if the original is bound to a `Poll`, the clone can be
+    /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
-        self.inner.try_clone().map(UdpSocket::new)
+        Ok(UdpSocket {
+            inner: self.inner.try_clone_with(net::UdpSocket::try_clone)?,
+        })
     }
 
     /// Sends `buf` as one datagram to `target`, returning the bytes sent.
@@ -100,6 +105,26 @@ impl UdpSocket {
     /// [`connect`](UdpSocket::connect).
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.do_io(|s| sys::net::recv(s, buf))
+    }
+
+    /// Receives one datagram from the peer set by
+    /// [`connect`](UdpSocket::connect) into several buffers, filled in order
+    /// (the classic API's vectored receive). A datagram longer than the
+    /// buffers together is cut to fit.
+    ///
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
+    /// nothing is allocated.
+    pub fn recv_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
+    }
+
+    /// Sends several buffers as one datagram to the peer set by
+    /// [`connect`](UdpSocket::connect) (the classic API's vectored send).
+    ///
+    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
+    /// nothing is allocated.
+    pub fn send_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
+        self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
     }
 
     /// Reads the next datagram into `buf` without removing it from the queue.

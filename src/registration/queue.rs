@@ -550,16 +550,24 @@ impl ReadinessQueue {
     }
 
     /// Turns queued nodes into events after the OS's events in `events`.
-    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) {
+    /// True when some node was looked at (see `deliver_with`).
+    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> bool {
         events.remove_token(Token::RESERVED);
         let room = events.capacity().saturating_sub(events.len());
         self.deliver_with(room, |token, ready| {
             events.push_user(token, ready);
-        });
+        })
     }
 
     /// Delivers at most `room` events through `emit`, backlog first.
-    pub(crate) fn deliver_with(&self, mut room: usize, mut emit: impl FnMut(Token, Ready)) {
+    ///
+    /// Returns true when some node was queued, even if none had anything to
+    /// report (its readiness was cleared, or its `Registration` dropped,
+    /// after a `set_readiness` queued it): user-space activity woke the
+    /// poll, and the poll returns, possibly with no event, as in the
+    /// classic API. False when nothing was queued: the wake-up was evio's
+    /// own (or another poll took the nodes), and the poll waits on.
+    pub(crate) fn deliver_with(&self, mut room: usize, mut emit: impl FnMut(Token, Ready)) -> bool {
         let shared = &*self.shared;
         if room == 0 {
             // Nothing fits: the new arrivals join the backlog, after what is
@@ -568,8 +576,9 @@ impl ReadinessQueue {
             // may fill every buffer otherwise).
             let head = shared.head.swap(ptr::null_mut(), Ordering::AcqRel);
             debug_assert!(head != closed());
+            let looked = !head.is_null();
             shared.put_back(Chain::from_stack(head));
-            return;
+            return looked;
         }
         let mut todo = Chain::from_list(shared.backlog.swap(ptr::null_mut(), Ordering::AcqRel));
         let head = shared.head.swap(ptr::null_mut(), Ordering::AcqRel);
@@ -579,8 +588,10 @@ impl ReadinessQueue {
 
         // Level-triggered nodes that fired: looked at again by the next poll.
         let mut again = Chain::new();
+        let mut looked = false;
         while room > 0 {
             let Some(node) = todo.pop_front() else { break };
+            looked = true;
             let mut cur = node.state.load(Ordering::Acquire);
             let (ready, keep) = loop {
                 debug_assert!(cur & QUEUED != 0);
@@ -619,6 +630,7 @@ impl ReadinessQueue {
         // What did not fit goes first next time, then the level nodes.
         todo.append(again);
         shared.put_back(todo);
+        looked
     }
 
     /// The `Poll` is gone: give back every queued reference, and make later

@@ -69,10 +69,13 @@ impl Evented for EventedFd<'_> {
     ) -> io::Result<()> {
         poll.selector()
             .reregister(self.fd()?, token, interest, opts)
+            .map_err(crate::io_source::not_registered)
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        poll.selector().deregister(self.fd()?)
+        poll.selector()
+            .deregister(self.fd()?)
+            .map_err(crate::io_source::not_registered)
     }
 }

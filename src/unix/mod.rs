@@ -22,18 +22,24 @@
 //!
 //! | what happened | OS reports | hup | error | read closed | write closed | priority |
 //! |---|---|---|---|---|---|---|
-//! | the peer shut down its writing half (half close; over TCP also a peer's close, which is one FIN) | `EPOLLIN` `EPOLLRDHUP` | yes | no | yes | no | no |
+//! | the peer shut down its writing half (half close; over TCP also a peer's close, which is one FIN) | `EPOLLIN` `EPOLLRDHUP` | no | no | yes | no | no |
 //! | both halves are closed (a Unix peer closed; over TCP, a FIN each way) | `EPOLLHUP` | yes | no | yes | yes | no |
 //! | the connection was reset (TCP RST; a Unix peer closed with unread data) | `EPOLLERR` `EPOLLHUP` | yes | yes | yes | yes | no |
 //! | out-of-band data (asked for with [`UnixReady::priority`] interest) | `EPOLLPRI` | no | no | no | no | yes |
 //! | a pipe's every [`Sender`](pipe::Sender) closed, seen by the [`Receiver`](pipe::Receiver) | `EPOLLHUP` | yes | no | yes | yes | no |
 //! | a pipe's every [`Receiver`](pipe::Receiver) closed, seen by the [`Sender`](pipe::Sender) | `EPOLLERR` | no | yes | no | yes | no |
 //!
+//! A half close is not a hang-up, as in the classic API (whose users close
+//! a connection on hang-up, and must still answer a client that shut down
+//! its side after sending): it is readable, reads then end with `Ok(0)`,
+//! and `is_read_closed` tells it.
+//!
 //! After an error, `take_error` on the socket returns its cause (such as
 //! `ConnectionReset`). kqueue systems report the same closings through
-//! `EV_EOF` on each direction's filter (hang-up and that half closed) and
-//! its error code (error); they have no out-of-band readiness, and close a
-//! Unix stream with unread data without a reset.
+//! `EV_EOF` on each direction's filter (that half closed; hang-up once the
+//! write direction is closed too) and its error code (error); they have no
+//! out-of-band readiness, and close a Unix stream with unread data without
+//! a reset.
 
 /// Implements the descriptor, io-safety and `Evented` traits for a type
 /// that is an `IoSource<$inner>` named `inner`.

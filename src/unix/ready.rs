@@ -10,8 +10,12 @@ use crate::Ready;
 /// readiness of an event can be inspected for conditions that only Unix
 /// systems report.
 ///
-/// - **hup**: the peer closed the connection or shut down its writing side
-///   (epoll's `EPOLLHUP`/`EPOLLRDHUP`, kqueue's `EV_EOF`).
+/// - **hup**: both directions of the connection are closed, or it was
+///   reset (epoll's `EPOLLHUP`; kqueue's `EV_EOF` on the write filter, or
+///   with an error). A peer's half close (`shutdown(Write)`) is no
+///   hang-up: it is readable, and [`Event::is_read_closed`] tells it.
+///
+/// [`Event::is_read_closed`]: crate::event::Event::is_read_closed
 /// - **error**: the socket has a pending error (`EPOLLERR`, `EV_ERROR`, or
 ///   `EV_EOF` with an error code); `take_error` returns it.
 /// - **priority**: out-of-band data is available (`EPOLLPRI`; Linux and

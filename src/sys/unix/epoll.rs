@@ -227,9 +227,6 @@ fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
     if interest.as_usize() & PRIORITY != 0 || opts.is_urgent() {
         f |= F::PRI;
     }
-    if interest.is_hup() {
-        f |= F::RDHUP;
-    }
     if !opts.triggers_on_level() {
         f |= F::ET;
     }
@@ -354,7 +351,10 @@ pub(crate) mod event {
         if bits & ERR != 0 {
             kind |= ERROR;
         }
-        if bits & (HUP_ | RDHUP) != 0 {
+        // Hang-up is the kernel's `EPOLLHUP` (both directions shut, or a
+        // reset), as the classic API reports it; a peer's half close
+        // (`EPOLLRDHUP`) is readable and end-of-stream only.
+        if bits & HUP_ != 0 {
             kind |= HUP;
         }
         // A user-space hang-up closes both halves, as `Event::new` says.
@@ -420,7 +420,17 @@ mod tests {
         let f = flags(Ready::writable(), PollOpt::level() | PollOpt::oneshot());
         assert!(f.contains(F::OUT | F::ONESHOT));
         assert!(!f.contains(F::ET));
+        // Neither edge nor level: level, as in the classic API.
         let f = flags(Ready::empty(), PollOpt::empty());
+        assert_eq!(f, F::empty());
+        let f = flags(Ready::readable(), PollOpt::oneshot());
+        assert_eq!(f, F::IN | F::RDHUP | F::ONESHOT);
+        // Level wins over edge.
+        let f = flags(Ready::readable(), PollOpt::edge() | PollOpt::level());
+        assert!(!f.contains(F::ET));
+        // Hang-up interest asks for nothing the kernel does not always
+        // report (`EPOLLHUP`, `EPOLLERR`): a half close is no hang-up.
+        let f = flags(Ready::hup(), PollOpt::edge());
         assert_eq!(f, F::ET);
     }
 

@@ -25,6 +25,9 @@
 //!   `recv_vectored<S>(s: &S, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize>`;
 //! - `send<S>(s: &S, buf: &[u8]) -> io::Result<usize>`,
 //!   `send_vectored<S>(s: &S, bufs: &[IoSlice<'_>]) -> io::Result<usize>`;
+//! - `recv_iovecs<S>(s: &S, bufs: &mut [&mut IoVec]) -> io::Result<usize>`,
+//!   `send_iovecs<S>(s: &S, bufs: &[&IoVec]) -> io::Result<usize>`: the
+//!   classic API's buffers, in one system call and without allocating;
 //! - `recv_from<S>(s: &S, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)>`,
 //!   `send_to<S>(s: &S, buf: &[u8], addr: &SocketAddr) -> io::Result<usize>`;
 //! - `connect<S>(s: &S, addr: &SocketAddr) -> io::Result<()>` (datagram sockets);
@@ -203,6 +206,31 @@ pub(crate) fn send_vectored<S: AsFd>(s: &S, bufs: &[IoSlice<'_>]) -> io::Result<
     let bufs = &bufs[..bufs.len().min(MAX_IOV)];
     let mut control = rnet::SendAncillaryBuffer::default();
     cvt(rnet::sendmsg(s, bufs, &mut control, SEND_FLAGS))
+}
+
+/// `readv` into the classic API's [`IoVec`](iovec::IoVec) buffers, with no
+/// copy: the `iovec` crate lays a `&IoVec` out as the system's `iovec`.
+#[inline]
+pub(crate) fn recv_iovecs<S: AsFd>(s: &S, bufs: &mut [&mut iovec::IoVec]) -> io::Result<usize> {
+    let os = iovec::unix::as_os_slice_mut(bufs);
+    let (ptr, len) = (os.as_mut_ptr(), os.len());
+    // SAFETY: std guarantees that `IoSliceMut` is ABI-compatible with
+    // `iovec` on Unix; the records point into the caller's buffers, which
+    // stay mutably borrowed (through `bufs`) for as long as `slices` lives.
+    let slices = unsafe { std::slice::from_raw_parts_mut(ptr.cast::<IoSliceMut<'_>>(), len) };
+    recv_vectored(s, slices)
+}
+
+/// `sendmsg` of the classic API's [`IoVec`](iovec::IoVec) buffers, with
+/// `MSG_NOSIGNAL` and no copy.
+#[inline]
+pub(crate) fn send_iovecs<S: AsFd>(s: &S, bufs: &[&iovec::IoVec]) -> io::Result<usize> {
+    let os = iovec::unix::as_os_slice(bufs);
+    // SAFETY: std guarantees that `IoSlice` is ABI-compatible with `iovec` on
+    // Unix; the records point into the caller's buffers, borrowed through
+    // `bufs` for as long as `slices` lives.
+    let slices = unsafe { std::slice::from_raw_parts(os.as_ptr().cast::<IoSlice<'_>>(), os.len()) };
+    send_vectored(s, slices)
 }
 
 /// `recvfrom(s, buf, 0, &addr)`.

@@ -52,8 +52,9 @@ pub(crate) const AFD_READ: u32 = POLL_RECEIVE
     | POLL_CONNECT_FAIL;
 /// The writable direction's AFD conditions.
 pub(crate) const AFD_WRITE: u32 = POLL_SEND | POLL_ABORT | POLL_CONNECT_FAIL;
-/// What hang-up interest alone asks for.
-pub(crate) const AFD_HUP: u32 = POLL_DISCONNECT | POLL_ABORT | POLL_CONNECT_FAIL;
+/// What hang-up interest alone asks for: the connection reset or failed
+/// (a graceful disconnect, the peer's half close, is no hang-up).
+pub(crate) const AFD_HUP: u32 = POLL_ABORT | POLL_CONNECT_FAIL;
 
 /// The AFD conditions that report `active` readiness.
 pub(crate) fn afd_mask(active: usize) -> u32 {
@@ -82,8 +83,9 @@ pub(crate) fn afd_ready(events: u32) -> (usize, u32) {
     if events & POLL_SEND != 0 {
         kind |= WRITABLE;
     }
+    // The peer's half close: readable and end-of-stream, no hang-up.
     if events & POLL_DISCONNECT != 0 {
-        kind |= READABLE | HUP;
+        kind |= READABLE;
         closed |= READ_CLOSED;
     }
     if events & POLL_ABORT != 0 {

@@ -388,6 +388,35 @@ pub(crate) fn send_vectored<S: AsSocket>(s: &S, bufs: &[IoSlice<'_>]) -> io::Res
     cvt(r).map(|_| sent as usize)
 }
 
+/// Most buffers one call of [`recv_iovecs`] or [`send_iovecs`] passes: the
+/// rest of a longer list waits for the next call, as a short count says.
+const MAX_IOVECS: usize = 64;
+
+/// `WSARecv` into the classic API's [`IoVec`](iovec::IoVec) buffers, through
+/// a bounded array of `WSABUF`s on the stack.
+pub(crate) fn recv_iovecs<S: AsSocket>(s: &S, bufs: &mut [&mut iovec::IoVec]) -> io::Result<usize> {
+    let mut slices: [IoSliceMut<'_>; MAX_IOVECS] =
+        std::array::from_fn(|_| IoSliceMut::new(&mut []));
+    let mut n = 0;
+    for (slot, buf) in slices.iter_mut().zip(bufs.iter_mut()) {
+        *slot = IoSliceMut::new(buf.as_mut_bytes());
+        n += 1;
+    }
+    recv_vectored(s, &mut slices[..n])
+}
+
+/// `WSASend` of the classic API's [`IoVec`](iovec::IoVec) buffers, through a
+/// bounded array of `WSABUF`s on the stack.
+pub(crate) fn send_iovecs<S: AsSocket>(s: &S, bufs: &[&iovec::IoVec]) -> io::Result<usize> {
+    let mut slices: [IoSlice<'_>; MAX_IOVECS] = [IoSlice::new(&[]); MAX_IOVECS];
+    let mut n = 0;
+    for (slot, buf) in slices.iter_mut().zip(bufs.iter()) {
+        *slot = IoSlice::new(buf.as_bytes());
+        n += 1;
+    }
+    send_vectored(s, &slices[..n])
+}
+
 /// `recvfrom(s, buf, 0)`.
 #[inline]
 pub(crate) fn recv_from<S: AsSocket>(s: &S, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {

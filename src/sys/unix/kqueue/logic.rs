@@ -74,7 +74,8 @@ const READY_MASK: i64 = 0xffff;
 /// the readiness bits, then the read-closed and write-closed bits.
 ///
 /// Following kqueue(2): a filter reports its own readiness; `EV_EOF` means
-/// that direction is shut down (hang-up), and an `EV_EOF` record whose
+/// that direction is shut down (hang-up when it is the write direction),
+/// and an `EV_EOF` record whose
 /// `fflags` is not 0 carries the socket's pending error there; `EV_ERROR`
 /// is an error whose errno is in `data`.
 pub(crate) fn readiness_of<R: Record>(r: &R) -> i64 {
@@ -97,12 +98,16 @@ pub(crate) fn readiness_of<R: Record>(r: &R) -> i64 {
         Filter::User => ready |= READABLE,
         Filter::Other => return 0,
     }
-    if eof {
-        ready |= HUP;
-    }
     if failed {
         ready |= ERROR;
         write_closed = true;
+    }
+    // Hang-up only when the write direction is shut too (the peer stopped
+    // reading, or the connection failed: a full close or a reset), as on
+    // epoll; a half close, `EV_EOF` on the read filter alone, is readable
+    // and end-of-stream only.
+    if eof && write_closed {
+        ready |= HUP;
     }
     pack(ready, read_closed, write_closed)
 }
@@ -455,9 +460,10 @@ mod tests {
 
     #[test]
     fn eof_and_errors_map_to_hup_and_error() {
-        // Peer shut down its writing side: readable, hang-up, read closed.
+        // Peer shut down its writing side: readable and read closed, but no
+        // hang-up (a half close is not one, as in the classic API).
         let ev = events(&mut [rec(Filter::Read, EV_EOF, 1)]);
-        assert_eq!(ev[0].readiness(), Ready::readable() | Ready::hup());
+        assert_eq!(ev[0].readiness(), Ready::readable());
         assert!(ev[0].is_read_closed() && !ev[0].is_write_closed());
         assert!(!ev[0].is_error());
 
@@ -477,10 +483,18 @@ mod tests {
         assert!(ev[0].is_error() && ev[0].is_readable());
         assert!(ev[0].is_write_closed());
 
-        // Both halves closed, from two records.
+        // Both halves closed, from two records: hang-up.
         let ev = events(&mut [rec(Filter::Read, EV_EOF, 4), rec(Filter::Write, EV_EOF, 4)]);
         assert_eq!(ev.len(), 1);
         assert!(ev[0].is_read_closed() && ev[0].is_write_closed());
+        assert!(ev[0].readiness().is_hup());
+
+        // A reset reported on the read filter (the error in fflags): error
+        // and hang-up.
+        let mut r = rec(Filter::Read, EV_EOF, 5);
+        r.fflags = libc::ECONNRESET as u32;
+        let ev = events(&mut [r]);
+        assert!(ev[0].readiness().is_hup() && ev[0].is_error());
     }
 
     #[test]
@@ -558,8 +572,9 @@ mod tests {
         assert_eq!(l[2..], [(Read, add)]);
 
         // Empty interest: the read filter, disabled, marks the registration.
+        // (Neither edge nor level: level, so no `EV_CLEAR`.)
         let l = list(Op::Register, Ready::empty(), PollOpt::empty());
-        assert_eq!(l[2..], [(Read, add | EV_CLEAR | EV_DISABLE)]);
+        assert_eq!(l[2..], [(Read, add | EV_DISABLE)]);
         assert!(l.iter().all(|c| c.1 & EV_ENABLE == 0));
 
         // Level wins over edge when both are given.

@@ -9,8 +9,11 @@
 //!
 //! Where evio differs on purpose, the test says so: each scenario lists the
 //! observations where evio's value differs, with the value evio gives and
-//! why (the classic API's documentation, or evio's contract in API.md,
-//! decides). Everything else must be identical.
+//! why. The list is the one the documentation gives its users, in the
+//! migration page (`evio::migration`, "Intentional differences": each
+//! comment below names its number there); the classic API's own
+//! documentation decides what the behaviour should be. Everything else
+//! must be identical.
 
 #![cfg(target_os = "linux")]
 
@@ -99,33 +102,24 @@ macro_rules! differential {
     };
 }
 
-// The hang-up differences below all come from one choice. The classic API
-// documents hang-up as "the remote end of a TCP socket shuts down writes"
-// (`UnixReady` and `UnixReady::hup`), and evio's contract says the OS's
-// hang-up conditions must reach the user. mio 0.6.23's epoll backend never
-// asks the kernel for `EPOLLRDHUP`, so it reports a peer's half close (or
-// close, which is one FIN) as readable only, and hang-up only once both
-// directions are shut. evio asks for `EPOLLRDHUP` with readable (or hup)
-// interest and reports the documented hang-up.
+// Hang-up, the trigger mode without options, a clone's binding and a poll
+// woken by a registration dropped after its `set_readiness` all behave as
+// in mio 0.6.23 (no listed difference): a peer's half close (or close,
+// which is one FIN) is readable only, hang-up comes once both directions
+// are shut; `PollOpt::empty()` is level; a `try_clone` shares its binding;
+// and such a poll returns with no event.
 differential! {
     tcp_accept => [];
     tcp_connect_echo => [
         // mio 0.6's streams have no vectored IO of their own (it had
         // `read_bufs`/`write_bufs` over `IoVec`), so std's default
         // `write_vectored`/`read_vectored` use the first buffer only. evio
-        // does real vectored IO, as API.md requires in their place.
+        // does real vectored IO (migration page, difference 4).
         ("write_vectored", "\"Ok(4)\""),
         ("read_vectored", "\"4 [97, 98, 99] [100, 0, 0]\""),
     ];
-    tcp_peer_close => [
-        // The peer's close is a FIN: documented hang-up (see above).
-        ("peer closed", "\"1:rwh--\""),
-    ];
-    tcp_half_close => [
-        // The peer shut down its writing half: documented hang-up.
-        // (The client's own shutdown re-reports it writable, in both.)
-        ("server sees the half close", "\"1:-w--- 2:r-h--\""),
-    ];
+    tcp_peer_close => [];
+    tcp_half_close => [];
     tcp_connect_refused => [];
     tcp_reset => [];
     tcp_options => [];
@@ -137,66 +131,39 @@ differential! {
     // sockets go to epoll, which honours it either way: no difference here.
     trigger_level_oneshot => [];
     trigger_edge_and_level => [];
-    // Neither edge nor level: mio 0.6's epoll backend leaves `EPOLLET` out
-    // (level), evio's contract (API.md) makes edge the default. The data
-    // left unread is reported once, not at every poll.
-    trigger_empty => [
-        ("data, not read", "\"\""),
-        ("part read", "\"\""),
-        ("reregistered, next step", "\"\""),
-    ];
+    // Neither edge nor level: level, in both.
+    trigger_empty => [];
     // Oneshot alone: one event, then disarmed, either way.
     trigger_oneshot_alone => [];
     reregister_interest => [
-        // API.md: registering with the reserved token is `InvalidInput`;
-        // mio 0.6 says `Other` ("invalid token").
+        // Registering with the reserved token is `InvalidInput`; mio 0.6
+        // says `Other` ("invalid token") (migration page, difference 1).
         ("reserved token (register)", "\"InvalidInput\""),
         ("reserved token (reregister)", "\"InvalidInput\""),
     ];
     deregister => [];
-    clone_binding => [
-        // mio 0.6 copies the Poll binding into a `try_clone`d socket, so the
-        // clone cannot be registered with another Poll. evio treats the
-        // clone as what it is, a new descriptor and a new handle: nothing in
-        // the classic API's documentation binds it, and epoll registers it
-        // anywhere. More permissive, so code written for mio 0.6 is unaffected.
-        ("clone with another Poll", "\"ok\""),
-    ];
-    interest_kinds => [
-        // Hang-up interest asks for the peer's half close (`EPOLLRDHUP`),
-        // which is what the classic API documents hang-up to be; mio 0.6
-        // ignores hup interest.
-        ("hup interest, peer half close", "\"2:--h--\""),
-    ];
+    clone_binding => [];
+    interest_kinds => [];
     registration => [
         // mio 0.6 keeps a Registration's readiness in 4 bits and turns a
         // user-space event into epoll flags with its interest conversion,
         // which has no error or hang-up: set hang-up, error and priority
         // never reach its events. evio delivers what `set_readiness` set
-        // within the interest (API.md: honour the registration's interest).
+        // within the interest (migration page, difference 3).
         ("hup", "\"9:--h--\""),
         ("error and priority", "\"9:r--e-\""),
         ("readiness", "\"Readable | Error | Priority\""),
         ("all", "\"9:r-he-\""),
     ];
     registration_outlives_poll => [];
-    // The classic API documents that `poll` "will block until either at
-    // least one readiness event has been received or `timeout` has
-    // elapsed". mio 0.6 returns with no event as soon as its user-space
-    // queue was touched, even when the registration that was set has been
-    // dropped since; evio waits on, as documented, and returns with the
-    // next real event.
-    poll_woken_for_nothing => [
-        ("first poll", "\"1 2:r----\""),
-        ("next step", "\"\""),
-    ];
+    poll_woken_for_nothing => [];
     registration_wakes_poll => [];
     registration_deprecated_forms => [];
     registration_misuse => [
         // The classic API documents that reregistering a handle not
         // registered "will return with an error"; mio 0.6's Registration
         // silently registers instead. evio answers as epoll does for a
-        // socket: `NotFound`.
+        // socket: `NotFound` (migration page, difference 2).
         ("reregister unregistered", "\"NotFound\""),
         // Same for deregistering a handle not registered (a socket gives
         // `NotFound` in both crates).
@@ -210,21 +177,23 @@ differential! {
     capacity => [];
     events_api => [];
     values => [
-        // `!` is the complement within `Ready::all()` in evio (API.md: `all`
-        // holds every readiness bit), where mio 0.6 flips every bit of the
-        // word. Their effect on the named kinds is the same (compared above).
+        // `!` is the complement within `Ready::all()` in evio (`all` holds
+        // every readiness bit), where mio 0.6 flips every bit of the word
+        // (migration page, difference 5). Their effect on the named kinds
+        // is the same (compared above).
         ("!readable as_usize", "78"),
         // evio's `Ready` Debug names every kind it holds; mio 0.6's names
-        // only the four portable ones, printing priority as "(empty)".
+        // only the four portable ones, printing priority as "(empty)"
+        // (migration page, difference 6).
         ("Ready all Debug", "\"Readable | Writable | Error | Hup | Priority\""),
         ("Ready unix priority Debug", "\"Priority\""),
         // `urgent` is deprecated and ignored in mio 0.6 (no Debug name);
-        // evio honours it (API.md) and names it.
+        // evio honours it and names it (migration page, difference 6).
         ("PollOpt urgent Debug", "\"Urgent\""),
     ];
     // mio 0.6 on Linux prints "Aio" for every `UnixReady`: its `aio()` is
     // the empty set there and its Debug tests `contains(aio())`, always
-    // true. evio names only what is set.
+    // true. evio names only what is set (migration page, difference 6).
     unix_ready_debug => [
         ("UnixReady empty Debug", "\"(empty)\""),
         ("UnixReady readable Debug", "\"Readable\""),

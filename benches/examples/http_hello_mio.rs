@@ -1,7 +1,8 @@
 //! `examples/http_hello.rs` written on mio 1.x, the comparison for
 //! `benches/run.sh`: the same single-threaded HTTP/1.1 keep-alive responder,
 //! line for line where the two APIs allow (mio 1.x is a Linux-only
-//! dev-dependency of evio, so this example does nothing elsewhere).
+//! dependency of the benchmark package, so this example does nothing
+//! elsewhere).
 //!
 //! ```sh
 //! cargo run --release --example http_hello_mio -- 127.0.0.1:8081 30
@@ -169,5 +170,5 @@ fn main() -> std::io::Result<()> {
 
 #[cfg(not(target_os = "linux"))]
 fn main() {
-    eprintln!("http_hello_mio needs mio 1.x, a Linux-only dev-dependency of evio");
+    eprintln!("http_hello_mio needs mio 1.x, a Linux-only dependency of evio-bench");
 }
