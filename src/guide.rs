@@ -220,14 +220,15 @@
 //! | | Linux, Android (epoll) | macOS, iOS, FreeBSD, NetBSD (kqueue) | Windows (AFD) |
 //! |---|---|---|---|
 //! | peer's half close or close | readable, read closed | readable, read closed | readable, read closed |
-//! | hang-up | `EPOLLHUP`: both directions shut, or reset | `EV_EOF` on the write filter, or an error | reset (`AFD_POLL_ABORT`) or failed connect |
+//! | hang-up | `EPOLLHUP`: both directions shut, or reset | `EV_EOF` on the write filter, or `EV_EOF` with an error | reset (`AFD_POLL_ABORT`) or failed connect |
 //! | error | `EPOLLERR` | `EV_ERROR`, or `EV_EOF` with an error | failed connect (`AFD_POLL_CONNECT_FAIL`) |
-//! | reported without interest | error and hang-up, whatever the interest | only with readable or writable interest | with any interest |
+//! | error and hang-up reported | whatever the interest, even empty | with readable, writable or hang-up interest | with readable, writable or hang-up interest |
 //!
 //! On epoll, error and hang-up are reported even for an empty interest; on
 //! kqueue they come with a filter, so a registration with neither readable
 //! nor writable interest reports nothing, and a hang-up-only interest uses
-//! the read filter (its events are readable too). `UnixReady` is the
+//! the read filter (its events are readable too); on Windows an empty
+//! interest sends no poll request at all. `UnixReady` is the
 //! classic way to read the Unix kinds; [`Event`]'s readers are the same on
 //! every platform.
 //!

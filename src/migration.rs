@@ -19,6 +19,21 @@
 //! `with-deprecated` is here, most of it hidden from the docs as it was
 //! there, or listed [below](#what-evio-does-not-have)).
 //!
+//! When the crates a program depends on use mio 0.6 themselves (tokio 0.1,
+//! hyper 0.12, mio-extras, mio-uds), the repository's `compat/mio06`
+//! package, evio under the name `mio` and the version 0.6.24, puts evio
+//! under all of them with one entry in the root `Cargo.toml` of the
+//! program:
+//!
+//! ```toml
+//! [patch.crates-io]
+//! mio = { path = "../evio/compat/mio06" }   # or the repository's git address
+//! ```
+//!
+//! Its items are evio's own, so handles of those crates and evio's sockets
+//! share one `Poll`, and it keeps the classic `with-deprecated` feature
+//! (`compat/mio06/README.md` says more).
+//!
 //! ```
 //! // Code written for mio 0.6, unchanged but for this line.
 //! use evio as mio;
@@ -188,7 +203,8 @@
 //!
 //! - `mio::timer` and `mio::deprecated` (`EventLoop`, `Handler` and their
 //!   helpers), deprecated since mio 0.6.5: timers and event loops belong to
-//!   the layers built on top;
+//!   the layers built on top (mio-extras' `timer::Timer` runs on evio
+//!   through `compat/mio06`);
 //! - the `fuchsia` module: Fuchsia is not a supported system.
 //!
 //! [`Poll::poll`]: crate::Poll::poll
