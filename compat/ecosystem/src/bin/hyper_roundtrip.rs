@@ -3,7 +3,7 @@
 //!
 //! The server answers `GET /hello` with a fixed body and echoes the body of
 //! `POST /echo` with its FNV-1a checksum in a header. The client sends
-//! requests of reproducible bodies (0 bytes to about 200 KB, every other one
+//! requests of reproducible bodies (0 bytes to about 120 KB, every other one
 //! chunked), several at a time over kept-alive connections, and checks each
 //! answer's status, body and checksum. Exits non-zero on any mismatch,
 //! error or time-out.
@@ -20,7 +20,7 @@ use hyper::service::service_fn;
 use hyper::{Body, Chunk, Client, Method, Request, Response, Server, StatusCode};
 use tokio::util::FutureExt;
 
-const REQUESTS: usize = 200;
+const REQUESTS: usize = 120;
 const IN_FLIGHT: usize = 8;
 const HELLO: &[u8] = b"hello from hyper 0.12 on evio\n";
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -50,7 +50,7 @@ fn body_len(i: usize) -> usize {
     if i.is_multiple_of(10) {
         0
     } else {
-        (i * 7_919) % 200_000
+        (i * 7_919) % 120_000
     }
 }
 
