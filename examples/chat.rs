@@ -17,21 +17,28 @@
 //! One thread, one `Poll`, edge-triggered: each readiness event is drained
 //! until the socket would block. Each client has an outgoing buffer; a
 //! client that lets too much pile up is dropped rather than slowing the
-//! others.
+//! others. A line longer than 4096 bytes is not sent on: its sender is told
+//! so, and the server goes on with the next line. When the process runs out
+//! of descriptors, waiting clients stay queued in the kernel and are taken
+//! again a moment later. A failure to start (the address in use, say) is
+//! printed in words and the exit status is 1; a bad argument gives status 2.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use evio::event::Evented;
 use evio::net::TcpListener;
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
-/// The longest line a client may send.
+/// The longest line a client may send, in bytes, not counting its end.
 const MAX_LINE: usize = 4096;
 /// The most output that may wait for a slow client before it is dropped.
 const MAX_PENDING: usize = 1 << 20;
 const LISTENER: Token = Token(0);
+const USAGE: &str = "usage: chat [unix PATH | tcp ADDR] [--max-seconds N]";
 
 /// What the server needs from a connection, whatever its kind.
 trait Conn: Read + Write + Evented {}
@@ -82,6 +89,8 @@ struct Client {
     conn: Box<dyn Conn>,
     name: String,
     inbox: Vec<u8>,
+    /// In a line too long to send on: its bytes are dropped up to its end.
+    skipping: bool,
     outbox: Vec<u8>,
     writable_interest: bool,
 }
@@ -93,16 +102,46 @@ struct Server {
     guests: usize,
 }
 
-fn main() -> io::Result<()> {
+/// Where to listen.
+enum Place {
+    Tcp(SocketAddr),
+    #[cfg(unix)]
+    Unix(std::path::PathBuf),
+}
+
+/// `e` with what failed in front of it.
+fn context(what: String) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (listener, max_time) = parse(&args)?;
-    let poll = Poll::new()?;
+    let (place, max_time) = match parse(&args) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("chat: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(place, max_time) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chat: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(place: Place, max_time: Option<Duration>) -> io::Result<()> {
+    let listener = listen(place)?;
+    let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;
     poll.register(
         listener.evented(),
         LISTENER,
         Ready::readable(),
         PollOpt::edge(),
-    )?;
+    )
+    .map_err(context("cannot register the listener".into()))?;
     let mut server = Server {
         poll,
         clients: HashMap::new(),
@@ -111,6 +150,9 @@ fn main() -> io::Result<()> {
     };
     let start = Instant::now();
     let mut events = Events::with_capacity(256);
+    // Set when `accept` failed with clients possibly left waiting: tried
+    // again after the next poll (at most 500 ms later).
+    let mut retry_accept = false;
     loop {
         if max_time.is_some_and(|m| start.elapsed() >= m) {
             println!("time is up; closing");
@@ -118,10 +160,12 @@ fn main() -> io::Result<()> {
         }
         server
             .poll
-            .poll(&mut events, Some(Duration::from_millis(500)))?;
+            .poll(&mut events, Some(Duration::from_millis(500)))
+            .map_err(context("poll failed".into()))?;
+        let mut accept_now = std::mem::take(&mut retry_accept);
         for event in events.iter() {
             if event.token() == LISTENER {
-                server.accept_all(&listener)?;
+                accept_now = true;
             } else {
                 // A hang-up or an error is noticed by reading: the read
                 // returns 0 or the error.
@@ -129,12 +173,14 @@ fn main() -> io::Result<()> {
                 server.ready(event.token(), read, event.is_writable());
             }
         }
+        if accept_now {
+            retry_accept = !server.accept_all(&listener);
+        }
     }
     Ok(())
 }
 
-fn parse(args: &[String]) -> io::Result<(Listener, Option<Duration>)> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidInput, m.to_string());
+fn parse(args: &[String]) -> Result<(Place, Option<Duration>), String> {
     let mut max_time = None;
     let mut rest = Vec::new();
     let mut it = args.iter();
@@ -143,62 +189,71 @@ fn parse(args: &[String]) -> io::Result<(Listener, Option<Duration>)> {
             let n: u64 = it
                 .next()
                 .and_then(|s| s.parse().ok())
-                .ok_or_else(|| bad("--max-seconds takes a number"))?;
+                .ok_or("--max-seconds takes a whole number of seconds")?;
             max_time = Some(Duration::from_secs(n));
         } else {
             rest.push(a.as_str());
         }
     }
-    let listener = match rest.as_slice() {
-        ["tcp", addr] => {
-            let addr = addr
-                .parse()
-                .map_err(|_| bad("tcp takes an address such as 127.0.0.1:7000"))?;
-            let l = TcpListener::bind(&addr)?;
-            println!(
-                "chat on tcp {}: join with `nc {} {}`",
-                l.local_addr()?,
-                addr.ip(),
-                l.local_addr()?.port()
-            );
-            Listener::Tcp(l)
-        }
+    let place = match rest.as_slice() {
+        ["tcp", addr] => Place::Tcp(
+            addr.parse()
+                .map_err(|_| format!("tcp takes an address such as 127.0.0.1:7000, not {addr}"))?,
+        ),
         #[cfg(unix)]
-        ["unix", path] => unix_listener(std::path::PathBuf::from(path))?,
+        ["unix", path] => Place::Unix(std::path::PathBuf::from(path)),
         #[cfg(unix)]
-        [] => unix_listener(std::env::temp_dir().join("evio-chat.sock"))?,
+        [] => Place::Unix(std::env::temp_dir().join("evio-chat.sock")),
         #[cfg(not(unix))]
-        [] => {
-            let l = TcpListener::bind(&"127.0.0.1:7000".parse().unwrap())?;
-            println!("chat on tcp 127.0.0.1:7000");
-            Listener::Tcp(l)
-        }
-        _ => return Err(bad("usage: chat [unix PATH | tcp ADDR] [--max-seconds N]")),
+        [] => Place::Tcp(SocketAddr::from(([127, 0, 0, 1], 7000))),
+        _ => return Err(format!("unexpected arguments: {}", rest.join(" "))),
     };
-    Ok((listener, max_time))
+    Ok((place, max_time))
+}
+
+fn listen(place: Place) -> io::Result<Listener> {
+    match place {
+        Place::Tcp(addr) => {
+            let l = TcpListener::bind(&addr)
+                .map_err(context(format!("cannot listen on tcp {addr}")))?;
+            let local = l.local_addr()?;
+            println!(
+                "chat on tcp {local}: join with `nc {} {}`",
+                local.ip(),
+                local.port()
+            );
+            Ok(Listener::Tcp(l))
+        }
+        #[cfg(unix)]
+        Place::Unix(path) => unix_listener(path),
+    }
 }
 
 #[cfg(unix)]
 fn unix_listener(path: std::path::PathBuf) -> io::Result<Listener> {
     use evio::unix::UnixListener;
+    let what = || format!("cannot listen on {}", path.display());
     let l = match UnixListener::bind(&path) {
         Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
             // A live server answers; a stale file refuses.
             match std::os::unix::net::UnixStream::connect(&path) {
                 Err(c) if c.kind() == io::ErrorKind::ConnectionRefused => {
                     println!("removing the stale socket file {}", path.display());
-                    std::fs::remove_file(&path)?;
-                    UnixListener::bind(&path)?
+                    std::fs::remove_file(&path).map_err(context(format!(
+                        "cannot remove the stale socket file {}",
+                        path.display()
+                    )))?;
+                    UnixListener::bind(&path).map_err(context(what()))?
                 }
                 _ => {
                     return Err(io::Error::new(
                         e.kind(),
-                        format!("{} is in use by another server", path.display()),
+                        format!("{}: another server is listening there", what()),
                     ))
                 }
             }
         }
-        other => other?,
+        other => other.map_err(context(what()))?,
     };
     println!(
         "chat on {}: join with `nc -U {}`",
@@ -209,14 +264,21 @@ fn unix_listener(path: std::path::PathBuf) -> io::Result<Listener> {
 }
 
 impl Server {
-    fn accept_all(&mut self, listener: &Listener) -> io::Result<()> {
+    /// Accepts every waiting client. False if `accept` failed with an error
+    /// that may leave clients waiting (out of descriptors): the caller
+    /// tries again a moment later.
+    fn accept_all(&mut self, listener: &Listener) -> bool {
         loop {
             let (conn, from) = match listener.accept() {
                 Ok(x) => x,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 // A connection that failed before it was accepted.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
-                Err(e) => return Err(e),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    eprintln!("cannot accept a client (will try again): {e}");
+                    return false;
+                }
             };
             let token = Token(self.next);
             self.next += 1;
@@ -234,6 +296,7 @@ impl Server {
                 conn,
                 name: name.clone(),
                 inbox: Vec::new(),
+                skipping: false,
                 outbox: Vec::new(),
                 writable_interest: false,
             };
@@ -280,19 +343,38 @@ impl Server {
     }
 
     /// Handles the complete lines in a client's inbox; false once the
-    /// client is gone.
+    /// client is gone. A line longer than `MAX_LINE` is dropped, in parts
+    /// as it comes, and its sender told.
     fn lines(&mut self, token: Token) -> bool {
         loop {
             let Some(client) = self.clients.get_mut(&token) else {
                 return false;
             };
             let Some(end) = client.inbox.iter().position(|&b| b == b'\n') else {
-                if client.inbox.len() > MAX_LINE {
-                    self.leave(token, "dropped (line too long)");
-                    return false;
+                // (One byte more for a `\r` before the `\n` still to come.)
+                if client.inbox.len() > MAX_LINE + 1 {
+                    // Too long already, and not over: drop what came.
+                    client.inbox.clear();
+                    if !std::mem::replace(&mut client.skipping, true) {
+                        self.too_long(token);
+                    }
                 }
                 return true;
             };
+            if client.skipping {
+                // The end of a line too long, reported already.
+                client.inbox.drain(..=end);
+                client.skipping = false;
+                continue;
+            }
+            let body = client.inbox[..end]
+                .strip_suffix(b"\r")
+                .unwrap_or(&client.inbox[..end]);
+            if body.len() > MAX_LINE {
+                client.inbox.drain(..=end);
+                self.too_long(token);
+                continue;
+            }
             let line: Vec<u8> = client.inbox.drain(..=end).collect();
             let line = String::from_utf8_lossy(&line);
             let line = line.trim_end_matches(['\r', '\n']);
@@ -323,6 +405,16 @@ impl Server {
                 self.broadcast(token, msg.as_bytes());
             }
         }
+    }
+
+    fn too_long(&mut self, token: Token) {
+        if let Some(c) = self.clients.get(&token) {
+            println!("{} sent a line too long; not sent on", c.name);
+        }
+        self.tell(
+            token,
+            &format!("* line too long (more than {MAX_LINE} bytes): not sent\n"),
+        );
     }
 
     /// Queues `msg` for one client and tries to send it.

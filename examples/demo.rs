@@ -9,7 +9,10 @@
 //! Every client keeps a window of messages in flight; the server echoes every
 //! byte back; each client checks every byte it gets against what it sent. The
 //! program prints the connections, the bytes moved and the messages per
-//! second, and exits with status 1 if any byte came back wrong or missing.
+//! second, and exits with status 1 if any byte came back wrong or missing,
+//! or if some connections were never accepted (more of them than the
+//! listener's backlog takes at once, with too short a run for the kernel to
+//! retry them). Each connection takes two descriptors in this process.
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -40,6 +43,29 @@ fn pattern(conn: usize, offset: u64) -> u8 {
 
 fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// `e` with what failed in front of it, and a hint when the process ran out
+/// of descriptors.
+fn context(what: String) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| {
+        let hint = if is_emfile(&e) {
+            " (each connection takes two descriptors here: raise `ulimit -n` or ask for fewer)"
+        } else {
+            ""
+        };
+        io::Error::new(e.kind(), format!("{what}: {e}{hint}"))
+    }
+}
+
+#[cfg(unix)]
+fn is_emfile(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(24) // EMFILE on every Unix evio supports
+}
+
+#[cfg(not(unix))]
+fn is_emfile(_: &io::Error) -> bool {
+    false
 }
 
 /// The server side of one connection: bytes read but not yet written back.
@@ -175,29 +201,36 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("demo failed: {e}");
+            eprintln!("demo: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
 fn run(duration: Duration, conns: usize) -> io::Result<bool> {
-    let poll = Poll::new()?;
+    let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;
     let mut events = Events::with_capacity(1024);
-    let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
+    let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())
+        .map_err(context("cannot listen on 127.0.0.1".into()))?;
     let addr = listener.local_addr()?;
-    poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())?;
+    poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())
+        .map_err(context(format!("cannot register the listener on {addr}")))?;
 
     let mut clients = Vec::with_capacity(conns);
     for id in 0..conns {
-        let stream = TcpStream::connect(&addr)?;
-        stream.set_nodelay(true)?;
+        let what = || format!("client connection {} of {conns} to {addr}", id + 1);
+        let stream =
+            TcpStream::connect(&addr).map_err(context(format!("cannot open {}", what())))?;
+        stream
+            .set_nodelay(true)
+            .map_err(context(format!("cannot set TCP_NODELAY on {}", what())))?;
         poll.register(
             &stream,
             Token(CLIENT_BASE + id),
             Ready::readable() | Ready::writable(),
             PollOpt::edge(),
-        )?;
+        )
+        .map_err(context(format!("cannot register {}", what())))?;
         clients.push(Client {
             id,
             stream,
@@ -222,13 +255,13 @@ fn run(duration: Duration, conns: usize) -> io::Result<bool> {
     loop {
         let now = Instant::now();
         if now > give_up {
-            eprintln!("error: traffic did not settle in time");
             break;
         }
         if !stopping && now - start >= duration {
             stopping = true;
             for c in &mut clients {
-                c.drive(true, &mut scratch)?;
+                c.drive(true, &mut scratch)
+                    .map_err(context(format!("client connection {}", c.id + 1)))?;
             }
         }
         if stopping
@@ -239,21 +272,27 @@ fn run(duration: Duration, conns: usize) -> io::Result<bool> {
             end = Some(now);
             break;
         }
-        poll.poll(&mut events, Some(Duration::from_millis(100)))?;
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .map_err(context("poll failed".into()))?;
         polls += 1;
         for event in &events {
             match event.token() {
                 LISTENER => loop {
                     match listener.accept() {
                         Ok((stream, _)) => {
-                            stream.set_nodelay(true)?;
+                            let what = || format!("accepted connection {}", servers.len() + 1);
+                            stream.set_nodelay(true).map_err(context(format!(
+                                "cannot set TCP_NODELAY on {}",
+                                what()
+                            )))?;
                             let token = Token(SERVER_BASE + servers.len());
                             poll.register(
                                 &stream,
                                 token,
                                 Ready::readable() | Ready::writable(),
                                 PollOpt::edge(),
-                            )?;
+                            )
+                            .map_err(context(format!("cannot register {}", what())))?;
                             servers.push(Echo {
                                 stream,
                                 pending: Vec::new(),
@@ -261,16 +300,27 @@ fn run(duration: Duration, conns: usize) -> io::Result<bool> {
                             });
                         }
                         Err(ref e) if would_block(e) => break,
-                        Err(e) => return Err(e),
+                        Err(e) => {
+                            return Err(context(format!(
+                                "cannot accept connection {} of {conns} on {addr}",
+                                servers.len() + 1
+                            ))(e))
+                        }
                     }
                 },
                 Token(t) if t >= CLIENT_BASE => {
-                    clients[t - CLIENT_BASE].drive(stopping, &mut scratch)?;
+                    let id = t - CLIENT_BASE;
+                    clients[id]
+                        .drive(stopping, &mut scratch)
+                        .map_err(context(format!("client connection {}", id + 1)))?;
                 }
                 Token(t) => {
                     let s = &mut servers[t - SERVER_BASE];
                     if s.open {
-                        s.drive(&mut buf)?;
+                        s.drive(&mut buf).map_err(context(format!(
+                            "accepted connection {}",
+                            t - SERVER_BASE + 1
+                        )))?;
                     }
                 }
             }
@@ -283,7 +333,11 @@ fn run(duration: Duration, conns: usize) -> io::Result<bool> {
     let wrong: u64 = clients.iter().map(|c| c.wrong).sum();
     let messages = received / MSG as u64;
     let secs = elapsed.as_secs_f64();
-    println!("connections:      {}", servers.len());
+    if servers.len() == conns {
+        println!("connections:      {conns}");
+    } else {
+        println!("connections:      {} accepted of {conns}", servers.len());
+    }
     println!(
         "bytes moved:      {} ({} each way, {:.1} MB/s each way)",
         2 * received,
@@ -295,17 +349,72 @@ fn run(duration: Duration, conns: usize) -> io::Result<bool> {
         messages as f64 / secs
     );
     println!("polls:            {polls}");
-    let ok =
-        end.is_some() && wrong == 0 && sent == received && servers.len() == conns && received > 0;
-    if ok {
-        println!("verified:         every echoed byte matched");
-    } else {
-        println!(
-            "FAILED:           {wrong} wrong bytes, {} bytes missing",
-            sent - received
-        );
+    let outcome = Outcome {
+        conns,
+        accepted: servers.len(),
+        settled: end.is_some(),
+        sent,
+        received,
+        wrong,
+    };
+    match outcome.verdict() {
+        Ok(()) => {
+            println!("verified:         every echoed byte matched");
+            Ok(true)
+        }
+        Err(why) => {
+            println!("FAILED:           {why}");
+            Ok(false)
+        }
     }
-    Ok(ok)
+}
+
+/// What a run saw, for its verdict.
+struct Outcome {
+    conns: usize,
+    accepted: usize,
+    /// Every client got back all it sent before the run gave up waiting.
+    settled: bool,
+    sent: u64,
+    received: u64,
+    wrong: u64,
+}
+
+impl Outcome {
+    /// `Ok` if every connection was accepted and every byte came back
+    /// right; otherwise every problem seen, in words.
+    fn verdict(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if self.accepted < self.conns {
+            problems.push(format!(
+                "{} of {} connections were never accepted in the run (the listener's \
+                 backlog was full and the kernel had not retried them yet: ask for fewer \
+                 connections or more seconds)",
+                self.conns - self.accepted,
+                self.conns
+            ));
+        }
+        if self.wrong > 0 {
+            problems.push(format!("{} bytes came back wrong", self.wrong));
+        }
+        if self.received < self.sent {
+            problems.push(format!(
+                "{} bytes sent never came back",
+                self.sent - self.received
+            ));
+        }
+        if !self.settled {
+            problems.push("the traffic did not settle within 10 s of the end".to_string());
+        }
+        if self.received == 0 {
+            problems.push("no traffic at all".to_string());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,6 +425,36 @@ mod tests {
     #[test]
     fn short_run_verifies() {
         assert!(run(Duration::from_millis(300), 16).unwrap());
+    }
+
+    /// Connections that were never accepted fail the run and are named,
+    /// even when every byte of the others checked out.
+    #[test]
+    fn missing_connections_are_reported() {
+        let mut o = Outcome {
+            conns: 3000,
+            accepted: 2050,
+            settled: true,
+            sent: 1 << 20,
+            received: 1 << 20,
+            wrong: 0,
+        };
+        let why = o.verdict().unwrap_err();
+        assert!(
+            why.starts_with("950 of 3000 connections were never accepted"),
+            "{why}"
+        );
+        assert!(!why.contains("bytes"), "{why}");
+        o.accepted = 3000;
+        assert_eq!(o.verdict(), Ok(()));
+        o.received -= 64;
+        o.wrong = 3;
+        o.settled = false;
+        assert_eq!(
+            o.verdict().unwrap_err(),
+            "3 bytes came back wrong; 64 bytes sent never came back; \
+             the traffic did not settle within 10 s of the end"
+        );
     }
 
     #[test]

@@ -14,15 +14,27 @@
 //! served request allocates nothing. `benches/examples/http_hello_mio.rs`
 //! is the same program on mio 1.x, for `benches/run.sh` to load both with
 //! `wrk`.
+//!
+//! When the process runs out of descriptors (`accept` fails with `EMFILE`),
+//! the connections waiting to be accepted stay queued in the kernel and are
+//! taken again a moment later; the clients already connected are served
+//! on. A failure to start (the address in use, say) is printed in words
+//! and the exit status is 1; a bad argument gives status 2.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use evio::net::{TcpListener, TcpStream};
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
 const LISTENER: Token = Token(usize::MAX - 1);
+/// How long to wait before accepting again after `accept` failed (out of
+/// descriptors, typically): the edge-triggered listener reports nothing new
+/// for connections that were waiting already.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+const USAGE: &str = "usage: http_hello [ADDRESS (default 127.0.0.1:8080)] [SECONDS to run]";
 const RESPONSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!";
 
@@ -65,6 +77,11 @@ fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
+/// `e` with what failed in front of it.
+fn context(what: String) -> impl FnOnce(io::Error) -> io::Error {
+    move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
+}
+
 /// Reads and answers until the socket would block; `Ok(false)` when the
 /// connection is over.
 fn serve(conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
@@ -101,65 +118,75 @@ fn serve(conn: &mut Conn, buf: &mut [u8]) -> io::Result<bool> {
     }
 }
 
-fn main() -> io::Result<()> {
-    let mut args = std::env::args().skip(1);
-    let addr: SocketAddr = args
-        .next()
-        .unwrap_or_else(|| "127.0.0.1:8080".to_string())
-        .parse()
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let deadline = match args.next() {
-        Some(secs) => {
-            let secs: u64 = secs
-                .parse()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            Some(Instant::now() + Duration::from_secs(secs))
-        }
-        None => None,
+/// The address and the time limit, from the command line.
+fn parse(args: &[String]) -> Result<(SocketAddr, Option<Duration>), String> {
+    let addr = match args.first() {
+        None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        Some(a) => a
+            .parse()
+            .map_err(|_| format!("not an address such as 127.0.0.1:8080: {a}"))?,
     };
+    let max_time = match args.get(1) {
+        None => None,
+        Some(s) => {
+            Some(Duration::from_secs(s.parse().map_err(|_| {
+                format!("not a whole number of seconds: {s}")
+            })?))
+        }
+    };
+    if let Some(extra) = args.get(2) {
+        return Err(format!("unexpected argument: {extra}"));
+    }
+    Ok((addr, max_time))
+}
 
-    let poll = Poll::new()?;
-    let listener = TcpListener::bind(&addr)?;
-    poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())?;
-    println!("listening on http://{}/", listener.local_addr()?);
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (addr, max_time) = match parse(&args) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            eprintln!("http_hello: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(addr, max_time) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("http_hello: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(addr: SocketAddr, max_time: Option<Duration>) -> io::Result<()> {
+    let deadline = max_time.map(|m| Instant::now() + m);
+    let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;
+    let listener = TcpListener::bind(&addr).map_err(context(format!("cannot listen on {addr}")))?;
+    let addr = listener.local_addr()?;
+    poll.register(&listener, LISTENER, Ready::readable(), PollOpt::edge())
+        .map_err(context(format!("cannot register the listener on {addr}")))?;
+    println!("listening on http://{addr}/");
 
     let mut conns: Vec<Option<Conn>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     let mut events = Events::with_capacity(1024);
     let mut buf = vec![0u8; 16 * 1024];
+    // Set when `accept` failed with connections possibly left waiting.
+    let mut retry_accept = false;
     loop {
-        let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        let mut timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
         if timeout == Some(Duration::ZERO) {
             return Ok(());
         }
-        poll.poll(&mut events, timeout)?;
+        if retry_accept {
+            timeout = Some(timeout.map_or(ACCEPT_RETRY, |t| t.min(ACCEPT_RETRY)));
+        }
+        poll.poll(&mut events, timeout)
+            .map_err(context("poll failed".into()))?;
+        let mut accept_now = std::mem::take(&mut retry_accept);
         for event in &events {
             if event.token() == LISTENER {
-                loop {
-                    match listener.accept() {
-                        Ok((stream, _)) => {
-                            stream.set_nodelay(true)?;
-                            let idx = free.pop().unwrap_or_else(|| {
-                                conns.push(None);
-                                conns.len() - 1
-                            });
-                            poll.register(
-                                &stream,
-                                Token(idx),
-                                Ready::readable() | Ready::writable(),
-                                PollOpt::edge(),
-                            )?;
-                            conns[idx] = Some(Conn {
-                                stream,
-                                input: Vec::with_capacity(4096),
-                                output: Vec::with_capacity(4096),
-                                close_after: false,
-                            });
-                        }
-                        Err(ref e) if would_block(e) => break,
-                        Err(e) => return Err(e),
-                    }
-                }
+                accept_now = true;
                 continue;
             }
             let idx = event.token().0;
@@ -173,5 +200,54 @@ fn main() -> io::Result<()> {
                 free.push(idx);
             }
         }
+        if accept_now {
+            retry_accept = !accept_all(&listener, &poll, &mut conns, &mut free);
+        }
+    }
+}
+
+/// Accepts every waiting connection. False if `accept` failed with an
+/// error that may leave connections waiting (out of descriptors): the
+/// caller tries again a moment later.
+fn accept_all(
+    listener: &TcpListener,
+    poll: &Poll,
+    conns: &mut Vec<Option<Conn>>,
+    free: &mut Vec<usize>,
+) -> bool {
+    loop {
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(ref e) if would_block(e) => return true,
+            // A connection that failed before it was taken: go on.
+            Err(ref e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+            Err(ref e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                eprintln!("http_hello: cannot accept a connection (will try again): {e}");
+                return false;
+            }
+        };
+        // Without it the answers still go, a little later.
+        let _ = stream.set_nodelay(true);
+        let idx = free.pop().unwrap_or_else(|| {
+            conns.push(None);
+            conns.len() - 1
+        });
+        if let Err(e) = poll.register(
+            &stream,
+            Token(idx),
+            Ready::readable() | Ready::writable(),
+            PollOpt::edge(),
+        ) {
+            eprintln!("http_hello: cannot register the connection from {peer}, closing it: {e}");
+            free.push(idx);
+            continue;
+        }
+        conns[idx] = Some(Conn {
+            stream,
+            input: Vec::with_capacity(4096),
+            output: Vec::with_capacity(4096),
+            close_after: false,
+        });
     }
 }

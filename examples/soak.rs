@@ -29,12 +29,18 @@ fn main() {
         seed: 0x5eed,
         deadline: std::time::Duration::from_secs(600),
     };
+    const USAGE: &str =
+        "usage: soak [--waves N] [--conns N] [--max-size BYTES] [--seed N] [--deadline SECONDS]";
+    let usage = |why: String| -> ! {
+        eprintln!("soak: {why}\n{USAGE}");
+        std::process::exit(2)
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || -> u64 {
             args.next()
                 .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| panic!("{a} needs a number"))
+                .unwrap_or_else(|| usage(format!("{a} takes a whole number")))
         };
         match a.as_str() {
             "--waves" => cfg.waves = val() as usize,
@@ -42,7 +48,7 @@ fn main() {
             "--max-size" => cfg.max_size = val() as usize,
             "--seed" => cfg.seed = val(),
             "--deadline" => cfg.deadline = std::time::Duration::from_secs(val()),
-            _ => panic!("unknown argument {a}"),
+            _ => usage(format!("unknown argument: {a}")),
         }
     }
     match soak::run(&cfg) {
@@ -54,7 +60,7 @@ fn main() {
             }
         }
         Err(e) => {
-            eprintln!("soak failed: {e}");
+            eprintln!("soak: {e}");
             std::process::exit(1);
         }
     }

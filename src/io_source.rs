@@ -139,12 +139,15 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        let res = poll.selector().reregister(
-            std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-            token,
-            interest,
-            opts,
-        );
+        let res = poll
+            .selector()
+            .reregister(
+                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
+                token,
+                interest,
+                opts,
+            )
+            .map_err(not_registered);
         poll.counters().reregistered(Kind::Io, &res);
         res
     }
@@ -154,9 +157,26 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         self.selector_id.check(poll)?;
         let res = poll
             .selector()
-            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd));
+            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd))
+            .map_err(not_registered);
         poll.counters().deregistered(Kind::Io, &res);
         res
+    }
+}
+
+/// epoll and kqueue answer `ENOENT` to a change of a descriptor they do not
+/// hold (never registered, or deregistered since): that error in words, as
+/// for a handle that was never registered; any other error as it is.
+#[cfg(unix)]
+#[cold]
+pub(crate) fn not_registered(e: io::Error) -> io::Error {
+    if e.raw_os_error() == Some(libc::ENOENT) {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            "the handle is not registered with this Poll",
+        )
+    } else {
+        e
     }
 }
 

@@ -12,6 +12,15 @@
 //! Using evio starts by creating a [`Poll`], which reads events from the
 //! operating system and puts them into [`Events`].
 //!
+//! - [The guide](guide) says what an event promises and what a program
+//!   must do with it: draining until `WouldBlock`, the trigger modes,
+//!   spurious events, hang-up and error on each platform, dropped and
+//!   cloned handles, `Registration` or `Waker`.
+//! - The notes for each platform are with [`Poll::register`] and
+//!   [`PollOpt`].
+//! - [The migration page](migration) is for code coming from the classic
+//!   implementation (mio 0.6), with the list of intentional differences.
+//!
 //! # Example
 //!
 //! ```
@@ -70,12 +79,17 @@
 //! [dependencies]
 //! mio = { package = "evio", version = "0.1" }
 //! ```
+//!
+//! [The migration page](migration) says what else to know.
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+pub mod channel;
 pub mod event;
+pub mod guide;
 mod io_source;
+pub mod migration;
 pub mod net;
 mod poll;
 mod poll_opt;
@@ -87,6 +101,8 @@ mod token;
 #[cfg(unix)]
 pub mod unix;
 mod waker;
+#[cfg(windows)]
+pub mod windows;
 
 pub use crate::event::Events;
 pub use crate::poll::Poll;
@@ -117,6 +133,13 @@ pub use iovec::IoVec;
 #[doc(hidden)]
 pub use crate::event::{Event, Evented, Iter as EventsIter};
 
+/// The error of an operation that would block, `WouldBlock`: the classic
+/// API's helper, kept for code that still calls it.
+#[doc(hidden)]
+pub fn would_block() -> std::io::Error {
+    std::io::ErrorKind::WouldBlock.into()
+}
+
 /// TCP types under their older path (use [`net`]).
 #[doc(hidden)]
 pub mod tcp {
@@ -124,11 +147,9 @@ pub mod tcp {
     pub use std::net::Shutdown;
 }
 
-/// The UDP socket under its older path (use [`net`]).
 #[doc(hidden)]
-pub mod udp {
-    pub use crate::net::UdpSocket;
-}
+#[path = "udp_classic.rs"]
+pub mod udp;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

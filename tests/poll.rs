@@ -626,3 +626,50 @@ fn os_events_and_user_space_readiness_share_a_small_buffer() {
         "both sources reported: {seen:?}"
     );
 }
+
+/// A handle deregistered already is not registered: the second deregister
+/// (and a reregister after it) says so in words, as the first mistake on a
+/// handle never registered does, rather than as the kernel's bare ENOENT.
+#[test]
+fn second_deregister_says_not_registered() {
+    let poll = Poll::new().unwrap();
+    let listener = evio::net::TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let never = poll.deregister(&listener).unwrap_err();
+    assert_eq!(never.kind(), io::ErrorKind::NotFound);
+    let want = never.to_string();
+    assert!(want.contains("not registered"), "{want}");
+
+    poll.register(&listener, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.deregister(&listener).unwrap();
+    let again = poll.deregister(&listener).unwrap_err();
+    assert_eq!(again.kind(), io::ErrorKind::NotFound);
+    assert_eq!(again.to_string(), want);
+    let rereg = poll
+        .reregister(&listener, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap_err();
+    assert_eq!(rereg.kind(), io::ErrorKind::NotFound);
+    assert_eq!(rereg.to_string(), want);
+
+    // EventedFd: never registered, and deregistered twice.
+    let (a, _b) = pair();
+    let fd = a.as_raw_fd();
+    let err = poll.deregister(&EventedFd(&fd)).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (io::ErrorKind::NotFound, want.clone())
+    );
+    poll.register(
+        &EventedFd(&fd),
+        Token(2),
+        Ready::readable(),
+        PollOpt::level(),
+    )
+    .unwrap();
+    poll.deregister(&EventedFd(&fd)).unwrap();
+    let err = poll.deregister(&EventedFd(&fd)).unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (io::ErrorKind::NotFound, want)
+    );
+}

@@ -92,6 +92,31 @@ fn level_fires_at_every_poll_while_set() {
     assert_eq!(now(&poll, &mut events), vec![(Token(2), Ready::writable())]);
 }
 
+/// Neither edge nor level: level, as in the classic API; `oneshot()` alone
+/// is level and oneshot.
+#[test]
+fn empty_options_are_level_and_oneshot_alone_fires_once() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(8);
+    let (_r, s) = registered(&poll, Token(2), Ready::readable(), PollOpt::empty());
+    s.set_readiness(Ready::readable()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(now(&poll, &mut events), vec![(Token(2), Ready::readable())]);
+    }
+    s.set_readiness(Ready::empty()).unwrap();
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+
+    let (r, s) = registered(&poll, Token(3), Ready::readable(), PollOpt::oneshot());
+    s.set_readiness(Ready::readable()).unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(3), Ready::readable())]);
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+    // Re-armed, the readiness still set is reported at once (level).
+    poll.reregister(&r, Token(3), Ready::readable(), PollOpt::oneshot())
+        .unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(3), Ready::readable())]);
+    assert!(poll_with(&poll, &mut events, SHORT).is_empty());
+}
+
 #[test]
 fn oneshot_fires_once_until_reregistered() {
     let poll = Poll::new().unwrap();

@@ -44,4 +44,6 @@ fn older_classic_paths_still_resolve() {
     poll.register(&boxed, Token(0), Ready::writable(), PollOpt::edge())
         .unwrap();
     let _ = Shutdown::Both;
+    // The classic helper for a `WouldBlock` error.
+    assert_eq!(evio::would_block().kind(), std::io::ErrorKind::WouldBlock);
 }

@@ -358,3 +358,41 @@ fn edge_drain_many_datagrams() {
         }
     }
 }
+
+/// The classic API's older `udp::UdpSocket`: `Ok(None)` where the newer
+/// socket answers `WouldBlock`.
+#[test]
+fn classic_udp_path_answers_none_when_it_would_block() {
+    use evio::udp::UdpSocket as Classic;
+    let a = Classic::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let b = Classic::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut buf = [0u8; 32];
+    assert!(a.recv_from(&mut buf).unwrap().is_none());
+    let poll = Poll::new().unwrap();
+    poll.register(&a, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let to = a.local_addr().unwrap();
+    assert_eq!(b.send_to(b"ping", &to).unwrap(), Some(4));
+    let mut events = Events::with_capacity(4);
+    let mut got = None;
+    for _ in 0..100 {
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap();
+        if let Some(r) = a.recv_from(&mut buf).unwrap() {
+            got = Some(r);
+            break;
+        }
+    }
+    let (n, from) = got.expect("datagram never arrived");
+    assert_eq!((&buf[..n], from), (&b"ping"[..], b.local_addr().unwrap()));
+    // Connected forms.
+    a.connect(b.local_addr().unwrap()).unwrap();
+    assert!(a.recv(&mut buf).unwrap().is_none());
+    assert_eq!(a.send(b"pong").unwrap(), Some(4));
+    // A clone shares the binding: it cannot join another Poll.
+    let clone = a.try_clone().unwrap();
+    let other = Poll::new().unwrap();
+    assert!(other
+        .register(&clone, Token(1), Ready::readable(), PollOpt::edge())
+        .is_err());
+}

@@ -148,8 +148,8 @@ impl NodeRef {
     /// `ptr` must come from `into_raw`, and its reference be taken back once.
     #[inline]
     pub(crate) unsafe fn from_raw(ptr: *mut Node) -> NodeRef {
-        // SAFETY: `into_raw` returned a non-null pointer.
         NodeRef {
+            // SAFETY: `into_raw` returned a non-null pointer.
             ptr: unsafe { NonNull::new_unchecked(ptr) },
         }
     }

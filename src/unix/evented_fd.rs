@@ -58,14 +58,20 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let res = poll.selector().reregister(*self.0, token, interest, opts);
+        let res = poll
+            .selector()
+            .reregister(*self.0, token, interest, opts)
+            .map_err(crate::io_source::not_registered);
         poll.counters().reregistered(Kind::Fd, &res);
         res
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        let res = poll.selector().deregister(*self.0);
+        let res = poll
+            .selector()
+            .deregister(*self.0)
+            .map_err(crate::io_source::not_registered);
         poll.counters().deregistered(Kind::Fd, &res);
         res
     }

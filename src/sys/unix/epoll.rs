@@ -29,6 +29,29 @@ const MAX_SECS: u64 = 2_000_000;
 /// Set once the kernel has answered `ENOSYS` to `epoll_pwait2`.
 static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
 
+/// The timeout `epoll_pwait2` reads: the kernel's `struct
+/// __kernel_timespec`, two 64-bit fields on every architecture. It is not
+/// the C library's `timespec`, whose fields are 32 bits on 32-bit targets
+/// (i686, arm) unless the program is built with 64-bit `time_t`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KernelTimespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+const _: () = assert!(std::mem::size_of::<KernelTimespec>() == 16);
+
+impl From<Duration> for KernelTimespec {
+    /// Seconds beyond `i64::MAX` (some 292 billion years) are cut to it.
+    fn from(to: Duration) -> KernelTimespec {
+        KernelTimespec {
+            tv_sec: i64::try_from(to.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: to.subsec_nanos().into(),
+        }
+    }
+}
+
 /// An epoll instance.
 #[derive(Debug)]
 pub(crate) struct Selector {
@@ -150,22 +173,24 @@ impl Selector {
 
     fn pwait2(&self, events: &mut Events, to: Duration) -> io::Result<()> {
         events.len = 0;
-        let (ptr, len) = (events.buf.as_mut_ptr(), events.buf.len());
-        let ts = libc::timespec {
-            tv_sec: libc::time_t::try_from(to.as_secs()).unwrap_or(libc::time_t::MAX),
-            tv_nsec: to.subsec_nanos() as _,
-        };
-        // SAFETY: `ptr` points to `len` writable, properly aligned
+        // The kernel refuses more than `EP_MAX_EVENTS` records (`INT_MAX`
+        // bytes of them); it never fills more than asked, so a larger buffer
+        // is offered in part.
+        let max = i32::MAX as usize / std::mem::size_of::<epoll::Event>();
+        let (ptr, len) = (events.buf.as_mut_ptr(), events.buf.len().min(max));
+        let ts = KernelTimespec::from(to);
+        // SAFETY: `ptr` points to at least `len` writable, properly aligned
         // `epoll_event` records (rustix's `Event` has the kernel's layout,
         // and any bytes are a valid `Event`: two integers);
-        // `ts` lives across the call; a null sigmask leaves it unchanged.
+        // `ts` has the layout the kernel reads and lives across the call;
+        // a null sigmask leaves the mask unchanged (its size is then unread).
         let n = unsafe {
             libc::syscall(
                 libc::SYS_epoll_pwait2,
                 self.ep.as_raw_fd(),
                 ptr,
                 len as libc::c_int,
-                &ts as *const libc::timespec,
+                &ts as *const KernelTimespec,
                 std::ptr::null::<libc::sigset_t>(),
                 0usize,
             )
@@ -681,6 +706,55 @@ mod tests {
             let hup = r.is_hup();
             assert_eq!((e.is_read_closed(), e.is_write_closed()), (hup, hup));
         }
+    }
+
+    #[test]
+    fn pwait2_timeout_has_the_kernels_layout() {
+        use std::mem::offset_of;
+        assert_eq!(offset_of!(KernelTimespec, tv_sec), 0);
+        assert_eq!(offset_of!(KernelTimespec, tv_nsec), 8);
+        let ts = KernelTimespec::from(Duration::new(5_000_000_000, 999_999_999));
+        assert_eq!((ts.tv_sec, ts.tv_nsec), (5_000_000_000, 999_999_999));
+        let ts = KernelTimespec::from(Duration::MAX);
+        assert_eq!(ts.tv_sec, i64::MAX);
+    }
+
+    /// `epoll_pwait2` itself, not the millisecond fallback: `EINVAL` here
+    /// is a timeout the kernel cannot read (as with a 32-bit `timespec`).
+    #[test]
+    fn pwait2_waits_a_sub_millisecond_timeout() {
+        let sel = Selector::new().unwrap();
+        let mut events = Events::with_capacity(4);
+        for micros in [1u64, 250, 1_500] {
+            let to = Duration::from_micros(micros);
+            let start = std::time::Instant::now();
+            match sel.pwait2(&mut events, to) {
+                Ok(()) => {}
+                // A kernel older than 5.11.
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => return,
+                Err(e) => panic!("epoll_pwait2 with {to:?}: {e}"),
+            }
+            let took = start.elapsed();
+            assert_eq!(events.len(), 0);
+            assert!(took >= to, "asked {to:?}, returned after {took:?}");
+        }
+    }
+
+    /// Seconds that need more than 32 bits reach the kernel whole: with an
+    /// event pending, the call returns it (a garbled timeout is `EINVAL`).
+    #[test]
+    fn pwait2_takes_seconds_beyond_32_bits() {
+        let sel = Selector::new().unwrap();
+        let waker = Waker::new(&sel, Token(7)).unwrap();
+        waker.wake().unwrap();
+        let mut events = Events::with_capacity(4);
+        match sel.pwait2(&mut events, Duration::new((1 << 33) + 1, 1)) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => return,
+            Err(e) => panic!("epoll_pwait2: {e}"),
+        }
+        assert_eq!(events.len(), 1);
+        assert_eq!(event::to_event(events.get(0).unwrap()).token(), Token(7));
     }
 
     #[test]

@@ -444,3 +444,73 @@ mod classic {
         panic!("no echo: got {echoed:?}");
     }
 }
+
+#[test]
+fn vectored_io_with_iovec() {
+    use m::IoVec;
+    let _: fn(&TcpStream, &mut [&mut IoVec]) -> io::Result<usize> = TcpStream::read_bufs;
+    let _: fn(&TcpStream, &[&IoVec]) -> io::Result<usize> = TcpStream::write_bufs;
+    #[cfg(unix)]
+    {
+        let _: fn(&UdpSocket, &mut [&mut IoVec]) -> io::Result<usize> = UdpSocket::recv_bufs;
+        let _: fn(&UdpSocket, &[&IoVec]) -> io::Result<usize> = UdpSocket::send_bufs;
+    }
+    // The very type of the `iovec` crate, as the classic API re-exports it.
+    let mut b = [0u8; 4];
+    let v: &mut iovec::IoVec = (&mut b[..]).into();
+    let _: &mut IoVec = v;
+}
+
+#[test]
+fn classic_channel() {
+    use m::channel::{self, Receiver, SendError, Sender, SyncSender, TrySendError};
+    let _: fn() -> (Sender<u8>, Receiver<u8>) = channel::channel::<u8>;
+    let _: fn(usize) -> (SyncSender<u8>, Receiver<u8>) = channel::sync_channel::<u8>;
+    let _: fn(&Sender<u8>, u8) -> Result<(), SendError<u8>> = Sender::send;
+    let _: fn(&SyncSender<u8>, u8) -> Result<(), SendError<u8>> = SyncSender::send;
+    let _: fn(&SyncSender<u8>, u8) -> Result<(), TrySendError<u8>> = SyncSender::try_send;
+    let _: fn(&Receiver<u8>) -> Result<u8, std::sync::mpsc::TryRecvError> = Receiver::try_recv;
+    let _: fn() -> (channel::SenderCtl, channel::ReceiverCtl) = channel::ctl_pair;
+    let _: fn(&channel::SenderCtl) -> io::Result<()> = channel::SenderCtl::inc;
+    let _: fn(&channel::ReceiverCtl) -> io::Result<()> = channel::ReceiverCtl::dec;
+    evented::<Receiver<u8>>();
+    evented::<channel::ReceiverCtl>();
+    fn clone<T: Clone>() {}
+    clone::<Sender<u8>>();
+    clone::<SyncSender<u8>>();
+    fn from<A, B: From<A>>() {}
+    from::<std::sync::mpsc::SendError<u8>, SendError<u8>>();
+    from::<io::Error, SendError<u8>>();
+    from::<std::sync::mpsc::TrySendError<u8>, TrySendError<u8>>();
+    from::<io::Error, TrySendError<u8>>();
+    // The variants, by name.
+    let (tx, rx) = channel::sync_channel::<u8>(0);
+    drop(rx);
+    match tx.try_send(1) {
+        Err(TrySendError::Disconnected(1)) => {}
+        Err(TrySendError::Full(_)) | Err(TrySendError::Io(_)) | Ok(()) => panic!("not disconnected"),
+        Err(TrySendError::Disconnected(_)) => panic!("wrong value"),
+    }
+    match tx.send(2) {
+        Err(SendError::Disconnected(2)) => {}
+        Err(SendError::Io(_)) | Ok(()) | Err(SendError::Disconnected(_)) => panic!("not disconnected"),
+    }
+}
+
+#[test]
+fn classic_helpers_and_older_udp() {
+    let _: fn() -> io::Error = m::would_block;
+    use m::udp::UdpSocket as OldUdp;
+    let _: fn(&SocketAddr) -> io::Result<OldUdp> = OldUdp::bind;
+    let _: fn(net::UdpSocket) -> io::Result<OldUdp> = OldUdp::from_socket;
+    let _: fn(&OldUdp, &[u8], &SocketAddr) -> io::Result<Option<usize>> = OldUdp::send_to;
+    let _: fn(&OldUdp, &mut [u8]) -> io::Result<Option<(usize, SocketAddr)>> = OldUdp::recv_from;
+    let _: fn(&OldUdp, &[u8]) -> io::Result<Option<usize>> = OldUdp::send;
+    let _: fn(&OldUdp, &mut [u8]) -> io::Result<Option<usize>> = OldUdp::recv;
+    let _: fn(&OldUdp, SocketAddr) -> io::Result<()> = OldUdp::connect;
+    let _: fn(&OldUdp) -> io::Result<OldUdp> = OldUdp::try_clone;
+    let _: fn(&OldUdp) -> io::Result<Option<io::Error>> = OldUdp::take_error;
+    evented::<OldUdp>();
+    #[cfg(unix)]
+    fd_traits::<OldUdp>();
+}
