@@ -210,7 +210,32 @@ impl Selector {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
+        if opts.is_exclusive() {
+            return self.register_exclusive(fd, token, interest, opts);
+        }
         self.ctl(quick::CTL_ADD, fd, token, flags(interest, opts))
+    }
+
+    /// `EPOLLEXCLUSIVE`, with what epoll allows beside it only: no
+    /// oneshot, no priority, no `EPOLLRDHUP` (see `unix::UnixPollOpt`).
+    #[cold]
+    #[inline(never)]
+    fn register_exclusive(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        use epoll::EventFlags as F;
+        if opts.is_oneshot() || opts.is_urgent() || interest.as_usize() & PRIORITY != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an exclusive registration cannot be oneshot nor ask for priority",
+            ));
+        }
+        let f = (flags(interest, opts) - F::RDHUP) | F::EXCLUSIVE;
+        self.ctl(quick::CTL_ADD, fd, token, f)
     }
 
     #[inline]
@@ -221,6 +246,9 @@ impl Selector {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
+        if opts.is_exclusive() {
+            return Err(exclusive_is_for_register());
+        }
         self.ctl(quick::CTL_MOD, fd, token, flags(interest, opts))
     }
 
@@ -244,6 +272,14 @@ impl Selector {
             errno => Err(ctl_error(errno)),
         }
     }
+}
+
+#[cold]
+fn exclusive_is_for_register() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "epoll cannot change an exclusive registration: deregister it and register it again",
+    )
 }
 
 #[cold]

@@ -109,8 +109,26 @@ fn fit_new_fd(fd: &OwnedFd) -> io::Result<()> {
 
 /// Creates a listening TCP socket bound to `addr`.
 pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
+    tcp_bind_with(addr, false)
+}
+
+/// `tcp_bind` with `SO_REUSEPORT` too, set before `bind`: several listeners
+/// (each set so, by the same user) share the address, and Linux spreads
+/// the incoming connections over them.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn tcp_bind_reuseport(addr: &SocketAddr) -> io::Result<net::TcpListener> {
+    tcp_bind_with(addr, true)
+}
+
+fn tcp_bind_with(addr: &SocketAddr, reuseport: bool) -> io::Result<net::TcpListener> {
     let fd = new_socket(addr, SocketType::STREAM)?;
     cvt(sockopt::set_socket_reuseaddr(&fd, true))?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if reuseport {
+        cvt(sockopt::set_socket_reuseport(&fd, true))?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = reuseport;
     cvt(rnet::bind(&fd, addr))?;
     cvt(rnet::listen(&fd, LISTEN_BACKLOG))?;
     Ok(net::TcpListener::from(fd))
