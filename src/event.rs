@@ -233,9 +233,9 @@ impl fmt::Debug for Events {
 /// Iterator over the events in an [`Events`] buffer.
 #[derive(Clone)]
 pub struct Iter<'a> {
-    next: *const sys::Record,
+    next: *const sys::SysEvent,
     left: usize,
-    _records: std::marker::PhantomData<&'a [sys::Record]>,
+    _records: std::marker::PhantomData<&'a [sys::SysEvent]>,
 }
 
 // SAFETY: an `Iter` only reads the records it borrows, like `&[Record]`.

@@ -5,10 +5,14 @@
 //! `-- --quick` runs short samples, `-- --filter WORD` only the workloads
 //! whose name holds WORD, `-- --csv FILE` also writes the figures as CSV.
 //! `-- --callgrind WORKLOAD PEER PARAM ITERS` runs a fixed number of
-//! iterations for `benches/callgrind.sh`; `-- --report DIR` turns the CSV
+//! iterations for `benches/callgrind.sh`; `-- --accept-spread [CONNS]`
+//! counts the wake-ups per accepted connection of a server with several
+//! threads (see `accept.rs`); `-- --report DIR` turns the CSV
 //! files that `benches/run.sh` leaves in DIR into tables and a chart.
 //! See BENCHMARKS.md.
 
+#[cfg(target_os = "linux")]
+mod accept;
 #[cfg(target_os = "linux")]
 mod common;
 #[cfg(target_os = "linux")]
@@ -281,6 +285,7 @@ mod linux {
         csv: Option<String>,
         callgrind: Option<Vec<String>>,
         report: Option<String>,
+        accept_spread: Option<u64>,
     }
 
     fn args() -> Args {
@@ -291,6 +296,7 @@ mod linux {
             csv: None,
             callgrind: None,
             report: None,
+            accept_spread: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -301,6 +307,13 @@ mod linux {
                 "--peer" => a.peers.push(it.next().expect("--peer NAME")),
                 "--csv" => a.csv = Some(it.next().expect("--csv FILE")),
                 "--report" => a.report = Some(it.next().expect("--report DIR")),
+                "--accept-spread" => {
+                    a.accept_spread = Some(
+                        it.next()
+                            .map(|n| n.parse().expect("--accept-spread CONNS"))
+                            .unwrap_or(1000),
+                    )
+                }
                 "--callgrind" => {
                     a.callgrind = Some(
                         (0..4)
@@ -323,6 +336,10 @@ mod linux {
         }
         if let Some(cg) = args.callgrind {
             callgrind(&cg);
+            return;
+        }
+        if let Some(conns) = args.accept_spread {
+            crate::accept::main(conns, args.csv.as_deref());
             return;
         }
         if let Some(ns) = std::env::var("SUITE_TIMERSLACK_NS")

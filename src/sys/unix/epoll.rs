@@ -493,7 +493,7 @@ const OPTS_FLAGS: [u32; 16] = {
 };
 
 /// One record of the kernel's.
-pub(crate) type Record = epoll::Event;
+pub(crate) type SysEvent = epoll::Event;
 
 /// The kernel's event records, filled in place by `epoll_wait`.
 pub(crate) struct Events {
@@ -545,7 +545,7 @@ impl Events {
 
     /// The last poll's records.
     #[inline]
-    pub(crate) fn records(&self) -> &[Record] {
+    pub(crate) fn records(&self) -> &[SysEvent] {
         // SAFETY: as in `get`: `len` never exceeds the buffer's length.
         unsafe { self.buf.get_unchecked(..self.len) }
     }

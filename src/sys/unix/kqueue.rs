@@ -294,7 +294,7 @@ impl AsRawFd for Selector {
 }
 
 /// One record of the selector's.
-pub(crate) type Record = libc::kevent;
+pub(crate) type SysEvent = libc::kevent;
 
 /// The kernel's event records. After a poll each holds its token in
 /// `udata` and its readiness in `data` (see [`logic::cook`]).
@@ -334,7 +334,7 @@ impl Events {
 
     /// The last poll's records.
     #[inline]
-    pub(crate) fn records(&self) -> &[Record] {
+    pub(crate) fn records(&self) -> &[SysEvent] {
         &self.buf
     }
 

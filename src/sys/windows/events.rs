@@ -22,7 +22,7 @@ pub(super) fn record(token: usize, bits: u32) -> OVERLAPPED_ENTRY {
 }
 
 /// One record of the selector's.
-pub(crate) type Record = OVERLAPPED_ENTRY;
+pub(crate) type SysEvent = OVERLAPPED_ENTRY;
 
 /// The port's completion records, rewritten in place into evio's records:
 /// the key is the token, the byte count the readiness.
@@ -62,7 +62,7 @@ impl Events {
 
     /// The last poll's records.
     #[inline]
-    pub(crate) fn records(&self) -> &[Record] {
+    pub(crate) fn records(&self) -> &[SysEvent] {
         &self.buf
     }
 

@@ -8,7 +8,7 @@ mod selector;
 mod state;
 mod waker;
 
-pub(crate) use self::events::{event, Events, Record};
+pub(crate) use self::events::{event, Events, SysEvent};
 pub(crate) use self::selector::Selector;
 pub(crate) use self::state::IoSourceState;
 pub(crate) use self::waker::Waker;
