@@ -5,6 +5,7 @@
 //! `queue`: a lock-free queue between the setters and `poll`, owned by the
 //! `Poll` and created by the first `Registration` registered with it.
 
+mod node;
 mod queue;
 mod sync;
 
