@@ -11,6 +11,7 @@ start=$(date +%s)
 
 cargo fmt --check
 cargo build --locked --bins
+cargo test --locked --lib -q
 
 # The lock file has one mio, the patched one (no source: a path), and none
 # of what mio 0.6.23 brought in is still there because of mio.
