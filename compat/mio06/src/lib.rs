@@ -80,12 +80,6 @@ pub use evio::unix;
 #[cfg(windows)]
 pub use evio::windows;
 
-/// Windows extensions: [`Binding`](windows::Binding) and
-/// [`Overlapped`](windows::Overlapped), for handles driven through the
-/// `Poll`'s completion port, as in the classic API.
-#[cfg(windows)]
-pub use evio::windows;
-
 /// A cross-thread wake-up of a `Poll` (an evio addition to the classic API).
 pub use evio::Waker;
 
