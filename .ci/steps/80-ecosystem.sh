@@ -4,7 +4,9 @@
 # mio-extras 2 from its own lock file, with `mio` patched to compat/mio06
 # (evio under the classic name), and runs its programs over loopback. Each
 # program checks every byte it receives and exits non-zero on a mismatch,
-# an error or a time-out.
+# an error or a time-out. Debug build: about 1 minute cold on the 2-core
+# machine (a release build takes twice that and the programs run in seconds
+# either way), 6 s warm.
 set -euo pipefail
 cd "$(dirname "$0")/../../compat/ecosystem"
 start=$(date +%s)
