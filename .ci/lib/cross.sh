@@ -53,7 +53,7 @@ ci_as_root() {
 }
 
 ci_installed() {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep 'install ok installed' >/dev/null
 }
 
 # `apt-get update`, at most once in six hours (a stamp in the work dir).
@@ -258,4 +258,60 @@ ci_wine() {
 # Stops the prefix's wineserver (and any process left in it).
 ci_wine_stop() {
   [ -n "${CI_WINESERVER:-}" ] && "$CI_WINESERVER" --kill >/dev/null 2>&1 || true
+}
+
+# ------------------------------------------------------------------ an older Debian Rust
+
+# Unpacks Debian's rustc-web/cargo-web of release `minor` (such as 1.85)
+# into $CI_WORK/rust-<minor>, beside the installed toolchain rather than in
+# its place: the packages are fetched with `apt-get download` and unpacked
+# with `dpkg-deb -x`, together with the libraries they need that are not
+# installed. Sets CI_OLD_RUST to the unpacked root (its programs are in
+# usr/bin and need LD_LIBRARY_PATH=$CI_OLD_RUST_LIBS).
+ci_old_rust() {
+  local minor=$1 dir=$CI_WORK/rust-$1 version
+  CI_OLD_RUST=$dir/root
+  CI_OLD_RUST_LIBS=$CI_OLD_RUST/usr/lib/x86_64-linux-gnu:$CI_OLD_RUST/lib/x86_64-linux-gnu
+  if [ -x "$CI_OLD_RUST/usr/bin/cargo" ] &&
+    LD_LIBRARY_PATH=$CI_OLD_RUST_LIBS "$CI_OLD_RUST/usr/bin/rustc" -V 2>/dev/null | grep "^rustc $minor\." >/dev/null; then
+    return 0
+  fi
+  command -v apt-cache >/dev/null || ci_die "no apt-cache: Debian's rustc-web $minor cannot be fetched"
+  version=$(apt-cache madison rustc-web 2>/dev/null | awk -v m="$minor." '$3 ~ "^" m { print $3; exit }')
+  if [ -z "$version" ]; then
+    ci_apt_update
+    version=$(apt-cache madison rustc-web | awk -v m="$minor." '$3 ~ "^" m { print $3; exit }')
+  fi
+  [ -n "$version" ] || ci_die "Debian has no rustc-web $minor (apt-cache madison rustc-web)"
+  rm -rf "$dir"
+  mkdir -p "$dir/debs"
+  (
+    cd "$dir/debs"
+    # The toolchain's own packages, at that version.
+    local want=("rustc-web=$version" "cargo-web=$version" "libstd-rust-web-$minor=$version" "libstd-rust-web-dev=$version")
+    local have=" rustc-web cargo-web libstd-rust-web-$minor libstd-rust-web-dev " deb dep round
+    apt-get download -q "${want[@]}" >>"$CI_LOGS/apt.log" 2>&1 || ci_die "apt-get download ${want[*]} failed"
+    # What they depend on and this machine lacks (a library of another LLVM
+    # release, say), at its candidate version; then what those depend on.
+    for round in 1 2 3; do
+      want=()
+      for deb in *.deb; do
+        for dep in $(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*//; s/:any//' | tr -d ' '); do
+          case "$have" in *" $dep "*) continue ;; esac
+          have="$have$dep "
+          ci_installed "$dep" && continue
+          # A virtual package (libc-dev, say) has no candidate of its own:
+          # what provides it is installed with the compiler it serves.
+          apt-cache policy "$dep" 2>/dev/null | grep 'Candidate: [0-9]' >/dev/null || continue
+          want+=("$dep")
+        done
+      done
+      [ ${#want[@]} -eq 0 ] && break
+      apt-get download -q "${want[@]}" >>"$CI_LOGS/apt.log" 2>&1 || ci_die "apt-get download ${want[*]} failed"
+    done
+    for deb in *.deb; do dpkg-deb -x "$deb" "$CI_OLD_RUST"; done
+  )
+  LD_LIBRARY_PATH=$CI_OLD_RUST_LIBS "$CI_OLD_RUST/usr/bin/rustc" -V >/dev/null &&
+    LD_LIBRARY_PATH=$CI_OLD_RUST_LIBS "$CI_OLD_RUST/usr/bin/cargo" -V >/dev/null ||
+    ci_die "the unpacked Rust $minor does not start (see ldd $CI_OLD_RUST/usr/bin/cargo)"
 }
