@@ -117,10 +117,8 @@ fn sockets_are_not_inherited() {
     let inheritable = |raw: RawSocket| {
         let mut flags = 0u32;
         // SAFETY: `raw` is an open socket handle; `flags` is a live local.
-        assert_ne!(
-            unsafe { GetHandleInformation(raw as HANDLE, &mut flags) },
-            0
-        );
+        let ok = unsafe { GetHandleInformation(raw as HANDLE, &mut flags) };
+        assert_ne!(ok, 0);
         flags & HANDLE_FLAG_INHERIT != 0
     };
     let l = TcpListener::bind(&localhost()).unwrap();

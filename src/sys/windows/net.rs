@@ -399,7 +399,7 @@ pub(crate) fn recv_iovecs<S: AsSocket>(s: &S, bufs: &mut [&mut iovec::IoVec]) ->
         std::array::from_fn(|_| IoSliceMut::new(&mut []));
     let mut n = 0;
     for (slot, buf) in slices.iter_mut().zip(bufs.iter_mut()) {
-        *slot = IoSliceMut::new(buf.as_mut_bytes());
+        *slot = IoSliceMut::new(&mut buf[..]);
         n += 1;
     }
     recv_vectored(s, &mut slices[..n])
@@ -411,7 +411,7 @@ pub(crate) fn send_iovecs<S: AsSocket>(s: &S, bufs: &[&iovec::IoVec]) -> io::Res
     let mut slices: [IoSlice<'_>; MAX_IOVECS] = [IoSlice::new(&[]); MAX_IOVECS];
     let mut n = 0;
     for (slot, buf) in slices.iter_mut().zip(bufs.iter()) {
-        *slot = IoSlice::new(buf.as_bytes());
+        *slot = IoSlice::new(&buf[..]);
         n += 1;
     }
     send_vectored(s, &slices[..n])
