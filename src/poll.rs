@@ -102,7 +102,7 @@ impl Poll {
     ///   [`Event::is_read_closed`](crate::event::Event::is_read_closed)
     ///   reports (a half close is no hang-up). Priority interest, or
     ///   [`PollOpt::urgent`], asks for `EPOLLPRI`.
-    /// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: readable and writable are
+    /// - **macOS, iOS, the BSDs (kqueue)**: readable and writable are
     ///   two filters of the descriptor, changed in one `kevent` call whose
     ///   receipts are checked one by one. Errors and hang-up come with a
     ///   filter, so an interest with neither readable nor writable reports
