@@ -4,7 +4,10 @@ mod afd;
 mod events;
 pub(crate) mod net;
 pub(crate) mod overlapped;
+mod port;
 mod selector;
+mod shared;
+mod slot;
 mod state;
 mod waker;
 
