@@ -180,6 +180,12 @@ unsafe impl Send for SlotRef {}
 unsafe impl Sync for SlotRef {}
 
 impl SlotRef {
+    /// Whether both references name the same slot (of any generation).
+    #[cfg(test)]
+    pub(super) fn same_slot(&self, other: &SlotRef) -> bool {
+        self.slot == other.slot
+    }
+
     /// The slot under its lock, if the registration this reference was made
     /// for still holds it. `slab` must be the slab that made the reference.
     pub(super) fn lock<'a>(&self, slab: &'a Slab) -> Option<Locked<'a>> {

@@ -45,6 +45,12 @@ impl IoSourceState {
         }
     }
 
+    /// The reference to the current registration's slot.
+    #[cfg(test)]
+    pub(super) fn slot_ref(&self) -> Option<SlotRef> {
+        *self.slot()
+    }
+
     fn slot(&self) -> MutexGuard<'_, Option<SlotRef>> {
         // Only whole values are stored: a panic leaves a consistent one.
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
