@@ -95,6 +95,10 @@
 //!   the older paths (`tcp`, `udp`, the root `Event`, `Evented`,
 //!   `EventsIter`) with their deprecated calls.
 //!
+//! On Windows, `windows::{Binding, Overlapped}` are there too, as in the
+//! classic API: through them, IO types of other crates (named pipes, say)
+//! run their own overlapped operations on a `Poll`'s completion port.
+//!
 //! # Intentional differences
 //!
 //! Where evio differs from mio 0.6.23 on purpose,
