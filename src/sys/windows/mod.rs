@@ -1,10 +1,29 @@
 //! The Windows backend: an IO completion port with AFD readiness polls.
+//!
+//! The modules, each depending only on those listed after it (no cycle):
+//! - [`selector`]: the wait and the re-arm list (`Selector`) → `state`,
+//!   `overlapped`, `shared`, `slot`, `port`, `events`;
+//! - [`state`]: a socket's side of its registration (`IoSourceState`) →
+//!   `shared`, `slot`, `afd`;
+//! - [`waker`] (`Waker`) and [`overlapped`] (`Binding`, `Overlapped`) →
+//!   `shared`;
+//! - [`shared`]: what all of the above share (the port and the slab), and
+//!   the one decoder of evio's completion contexts → `slot`, `afd`, `port`;
+//! - [`slot`]: a registered socket's state machines and the slab of slots
+//!   → `afd`, `port`;
+//! - [`afd`]: the AFD device and its poll request → `port`, `events`;
+//! - [`port`]: the completion port (an owned handle);
+//! - [`events`]: the records `select` fills in;
+//! - [`net`]: socket calls, through socket2 and Winsock.
 
 mod afd;
 mod events;
 pub(crate) mod net;
 pub(crate) mod overlapped;
+mod port;
 mod selector;
+mod shared;
+mod slot;
 mod state;
 mod waker;
 
