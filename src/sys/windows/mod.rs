@@ -32,5 +32,9 @@ pub(crate) use self::selector::Selector;
 pub(crate) use self::state::IoSourceState;
 pub(crate) use self::waker::Waker;
 
+/// The completion port's wait takes a record list of length 0 without
+/// complaint, so `Poll::poll` checks the capacity itself.
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
 #[cfg(test)]
 mod tests;
