@@ -2,8 +2,8 @@
 //!
 //! evio is a readiness-based event queue — [`Poll`], [`Events`], [`Token`],
 //! [`Ready`], [`PollOpt`] and the [`Evented`] trait — backed
-//! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD) and IO
-//! completion ports (Windows), with non-blocking TCP and UDP sockets,
+//! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD, OpenBSD,
+//! DragonFly) and IO completion ports (Windows), with non-blocking TCP and UDP sockets,
 //! user-space readiness ([`Registration`], [`SetReadiness`]), a cross-thread
 //! [`Waker`], and Unix extensions ([`unix`]). It allocates nothing at run time
 //! once the [`Events`] buffer exists. File operations, thread pools and

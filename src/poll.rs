@@ -107,7 +107,7 @@ impl Poll {
     ///   [`Event::is_read_closed`](crate::event::Event::is_read_closed)
     ///   reports (a half close is no hang-up). Priority interest, or
     ///   [`PollOpt::urgent`], asks for `EPOLLPRI`.
-    /// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: readable and writable are
+    /// - **macOS, iOS, the BSDs (kqueue)**: readable and writable are
     ///   two filters of the descriptor, changed in one `kevent` call whose
     ///   receipts are checked one by one. Errors and hang-up come with a
     ///   filter, so an interest with neither readable nor writable reports
@@ -246,7 +246,7 @@ impl Poll {
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
-            let res = select_quick(&self.selector, &mut events.inner, ms);
+            let res = self.selector.select_quick(&mut events.inner, ms);
             self.counters.syscall();
             let errno = match res {
                 Ok(n) => {
@@ -270,7 +270,7 @@ impl Poll {
     fn poll_after_quick(&self, events: &mut Events, ms: isize, errno: i32) -> io::Result<usize> {
         let timeout = quick_timeout(ms);
         if events.is_empty() {
-            if errno == EINTR {
+            if errno == sys::EINTR {
                 // The general path waits again.
                 self.counters.eintr();
             }
@@ -420,8 +420,11 @@ impl Poll {
                 }
                 Err(e) => return Err(e),
             }
+            // A `Registration` may have created the queue during the wait
+            // (its wake-up record must not reach the caller): as in
+            // `poll_raced`, the queue's entries are delivered now.
             let mut user = 0;
-            if let Some(q) = queue {
+            if let Some(q) = queue.or_else(|| self.queue.get()) {
                 let delivery = q.deliver(&mut events.inner);
                 let looked = delivery.looked;
                 user = delivery.events;
@@ -509,41 +512,9 @@ impl Drop for Poll {
     }
 }
 
-/// One wait with a timeout of `-1` (none) or `0` milliseconds: the number of
-/// events, or on any error its number (the general path repeats the wait
-/// and reports it).
-#[inline]
-fn select_quick(
-    selector: &sys::Selector,
-    events: &mut sys::Events,
-    ms: isize,
-) -> Result<usize, i32> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        selector.select_quick(events, ms)
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        match selector.select(events, quick_timeout(ms)) {
-            Ok(()) => Ok(events.len()),
-            Err(e) => {
-                events.clear();
-                Err(e.raw_os_error().unwrap_or(0))
-            }
-        }
-    }
-}
-
-/// The error number of an interrupted wait.
-#[cfg(unix)]
-const EINTR: i32 = libc::EINTR;
-/// Windows waits are never interrupted by signals.
-#[cfg(windows)]
-const EINTR: i32 = -1;
-
 /// The timeout that the fast path's milliseconds (`-1` or `0`) stand for.
 #[inline]
-fn quick_timeout(ms: isize) -> Option<Duration> {
+pub(crate) fn quick_timeout(ms: isize) -> Option<Duration> {
     if ms < 0 {
         None
     } else {

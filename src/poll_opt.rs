@@ -38,7 +38,7 @@ pub(crate) const EXCLUSIVE: usize = 0b1_0000;
 ///   `EPOLLONESHOT`, level is neither; urgent adds `EPOLLPRI`. In edge mode
 ///   the kernel may report a socket again when new data arrives while it
 ///   is still readable (it is not required to: drain anyway).
-/// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: edge is `EV_CLEAR`, oneshot
+/// - **macOS, iOS, the BSDs (kqueue)**: edge is `EV_CLEAR`, oneshot
 ///   is `EV_DISPATCH` (the filter is disabled after its event and stays
 ///   registered until `reregister` adds it anew), level is neither. Readable and
 ///   writable are separate filters, so a oneshot registration with both

@@ -60,7 +60,8 @@ impl TcpListener {
     }
 
     /// Like [`bind`](TcpListener::bind), with `SO_REUSEPORT` set as well
-    /// (an evio addition, Linux and Android): several listeners made so
+    /// (an evio addition for Linux and Android; elsewhere an
+    /// [`Unsupported`](io::ErrorKind::Unsupported) error): several listeners made so
     /// bind the same address, and the kernel spreads the incoming
     /// connections over them, by a hash of each connection's addresses
     /// and ports. A server gives each of its threads a listener of its
@@ -80,13 +81,17 @@ impl TcpListener {
     /// ```
     /// use evio::net::TcpListener;
     ///
-    /// let first = TcpListener::bind_reuseport(&"127.0.0.1:0".parse().unwrap())?;
-    /// let addr = first.local_addr()?;
-    /// let second = TcpListener::bind_reuseport(&addr)?;
-    /// assert_eq!(second.local_addr()?, addr);
+    /// match TcpListener::bind_reuseport(&"127.0.0.1:0".parse().unwrap()) {
+    ///     Ok(first) => {
+    ///         let addr = first.local_addr()?;
+    ///         let second = TcpListener::bind_reuseport(&addr)?;
+    ///         assert_eq!(second.local_addr()?, addr);
+    ///     }
+    ///     // Not Linux nor Android.
+    ///     Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::Unsupported),
+    /// }
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    #[cfg(any(target_os = "linux", target_os = "android"))]
     pub fn bind_reuseport(addr: &SocketAddr) -> io::Result<TcpListener> {
         sys::net::tcp_bind_reuseport(addr).map(TcpListener::new)
     }

@@ -4,7 +4,9 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{event, Events, Selector, SysEvent, Waker};
+pub(crate) use self::epoll::{
+    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+};
 
 #[cfg(any(
     target_os = "macos",
@@ -23,7 +25,9 @@ mod kqueue;
     target_os = "dragonfly",
     target_os = "openbsd"
 ))]
-pub(crate) use self::kqueue::{event, Events, Selector, SysEvent, Waker};
+pub(crate) use self::kqueue::{
+    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+};
 
 // The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
 #[cfg(all(
@@ -50,6 +54,9 @@ pub(crate) mod syscall;
 pub(crate) mod net;
 pub(crate) mod pipe;
 pub(crate) mod uds;
+
+/// The error number of a wait interrupted by a signal.
+pub(crate) const EINTR: i32 = libc::EINTR;
 
 /// Turns a rustix error into an `io::Error`: the one place this conversion is written.
 #[inline]

@@ -114,10 +114,18 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
 
 /// `tcp_bind` with `SO_REUSEPORT` too, set before `bind`: several listeners
 /// (each set so, by the same user) share the address, and Linux spreads
-/// the incoming connections over them.
-#[cfg(any(target_os = "linux", target_os = "android"))]
+/// the incoming connections over them. Elsewhere `SO_REUSEPORT` lets
+/// listeners share an address without spreading connections (the last
+/// bound gets them): `Unsupported`.
 pub(crate) fn tcp_bind_reuseport(addr: &SocketAddr) -> io::Result<net::TcpListener> {
-    tcp_bind_with(addr, true)
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        tcp_bind_with(addr, true)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "listeners that share connections (SO_REUSEPORT) are a Linux and Android addition",
+        ))
+    }
 }
 
 fn tcp_bind_with(addr: &SocketAddr, reuseport: bool) -> io::Result<net::TcpListener> {
