@@ -116,6 +116,16 @@ impl Clone for NodeRef {
     }
 }
 
+impl NodeRef {
+    /// Drops a reference on a path that is rare: out of line, so that the
+    /// caller's hot path does not carry the release of a node.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn drop_cold(self) {
+        drop(self);
+    }
+}
+
 impl Drop for NodeRef {
     #[inline]
     fn drop(&mut self) {

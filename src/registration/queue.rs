@@ -380,6 +380,7 @@ impl Shared {
 
     /// Pushes `node` (its reference goes to the stack). True when the stack
     /// was empty: the caller must wake the `Poll`.
+    #[inline]
     fn push(&self, node: NodeRef) -> bool {
         let raw = node.into_raw();
         let mut head = self.head.load(Ordering::Acquire);
@@ -387,7 +388,7 @@ impl Shared {
             if head == closed() {
                 // SAFETY: `raw` came from `NodeRef::into_raw` above and was
                 // not published: this gives the reference back.
-                drop(unsafe { NodeRef::from_raw(raw) });
+                unsafe { NodeRef::from_raw(raw) }.drop_cold();
                 return false;
             }
             // SAFETY: `raw` is live (it holds a reference) and not published
