@@ -49,6 +49,10 @@ fn blocked_in_a_wait(tid: libc::pid_t) -> bool {
 /// one with it (epoll stops at the first exclusive waiter it wakes; the
 /// other one's poll sees nothing and times out).
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user shows the host's system calls in /proc/self/task/TID/syscall"
+)]
 fn exclusive_registrations_wake_one_blocked_poll() {
     use std::sync::mpsc;
     use std::thread;
