@@ -95,6 +95,7 @@ mod poll;
 mod poll_opt;
 mod ready;
 mod registration;
+mod stats;
 mod sys;
 mod token;
 #[cfg(unix)]
@@ -108,6 +109,8 @@ pub use crate::poll::Poll;
 pub use crate::poll_opt::PollOpt;
 pub use crate::ready::Ready;
 pub use crate::registration::{Registration, SetReadiness};
+#[cfg(feature = "stats")]
+pub use crate::stats::PollStats;
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 

@@ -4,7 +4,9 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{event, Events, Selector, Waker, SELECT_REJECTS_ZERO_CAPACITY};
+pub(crate) use self::epoll::{
+    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+};
 
 #[cfg(any(
     target_os = "macos",
@@ -23,7 +25,9 @@ mod kqueue;
     target_os = "dragonfly",
     target_os = "openbsd"
 ))]
-pub(crate) use self::kqueue::{event, Events, Selector, Waker, SELECT_REJECTS_ZERO_CAPACITY};
+pub(crate) use self::kqueue::{
+    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+};
 
 // The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
 #[cfg(all(
@@ -40,9 +44,19 @@ pub(crate) use self::kqueue::{event, Events, Selector, Waker, SELECT_REJECTS_ZER
 #[path = "kqueue/logic.rs"]
 mod kqueue_logic;
 
+/// Raw system calls of the hot path, where their convention is written here.
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) mod syscall;
+
 pub(crate) mod net;
 pub(crate) mod pipe;
 pub(crate) mod uds;
+
+/// The error number of a wait interrupted by a signal.
+pub(crate) const EINTR: i32 = libc::EINTR;
 
 /// Turns a rustix error into an `io::Error`: the one place this conversion is written.
 #[inline]

@@ -119,6 +119,15 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
     Ok(s.into())
 }
 
+/// Listeners that share an address and its connections (`SO_REUSEPORT` on
+/// Linux) have no Windows counterpart.
+pub(crate) fn tcp_bind_reuseport(_addr: &SocketAddr) -> io::Result<net::TcpListener> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "listeners that share connections (SO_REUSEPORT) are a Linux and Android addition",
+    ))
+}
+
 /// Starts a TCP connection to `addr`; it completes when the socket turns writable.
 pub(crate) fn tcp_connect(addr: &SocketAddr) -> io::Result<net::TcpStream> {
     let s = new_socket(addr, Type::STREAM)?;

@@ -70,6 +70,24 @@ impl Selector {
         })
     }
 
+    /// One wait with a timeout of `-1` (none) or `0` ms, the fast path of
+    /// `Poll::poll`: the number of events, or the error number (and no
+    /// events), which the caller's general path repeats and reports.
+    #[inline]
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        match self.select(events, crate::poll::quick_timeout(timeout_ms)) {
+            Ok(()) => Ok(events.len()),
+            Err(e) => {
+                events.clear();
+                Err(e.raw_os_error().unwrap_or(0))
+            }
+        }
+    }
+
     /// Waits until a completion reports something or `timeout` (rounded up
     /// to whole milliseconds) has passed, and turns the completions into
     /// records in `events`.
