@@ -100,6 +100,8 @@ mod token;
 #[cfg(unix)]
 pub mod unix;
 mod waker;
+#[cfg(windows)]
+pub mod windows;
 
 pub use crate::event::Events;
 pub use crate::poll::Poll;

@@ -19,12 +19,26 @@
 //! `with-deprecated` is here, most of it hidden from the docs as it was
 //! there, or listed [below](#what-evio-does-not-have)).
 //!
+//! When the crates a program depends on use mio 0.6 themselves (tokio 0.1,
+//! hyper 0.12, mio-extras, mio-uds), the repository's `compat/mio06`
+//! package, evio under the name `mio` and the version 0.6.24, puts evio
+//! under all of them with one entry in the root `Cargo.toml` of the
+//! program:
+//!
+//! ```toml
+//! [patch.crates-io]
+//! mio = { path = "../evio/compat/mio06" }   # or the repository's git address
+//! ```
+//!
+//! Its items are evio's own, so handles of those crates and evio's sockets
+//! share one `Poll`, and it keeps the classic `with-deprecated` feature
+//! (`compat/mio06/README.md` says more).
+//!
 //! ```
 //! // Code written for mio 0.6, unchanged but for this line.
 //! use evio as mio;
 //!
 //! use mio::net::{TcpListener, TcpStream};
-//! use mio::unix::UnixReady;
 //! use mio::{Events, Poll, PollOpt, Ready, Token};
 //! use std::time::Duration;
 //!
@@ -38,7 +52,9 @@
 //! for _ in 0..50 {
 //!     poll.poll(&mut events, Some(Duration::from_millis(100)))?;
 //!     for event in events.iter() {
-//!         let ready = UnixReady::from(event.readiness());
+//!         // (On Unix, `mio::unix::UnixReady::from(event.readiness())`
+//!         // reads error and hang-up too.)
+//!         let ready = event.readiness();
 //!         assert!(!ready.is_error() && !ready.is_hup());
 //!         if event.token() == Token(0) && listener.accept().is_ok() {
 //!             accepted = true;
@@ -78,6 +94,10 @@
 //!   `read_bufs`/`write_bufs`/`recv_bufs`/`send_bufs`, `would_block()`, and
 //!   the older paths (`tcp`, `udp`, the root `Event`, `Evented`,
 //!   `EventsIter`) with their deprecated calls.
+//!
+//! On Windows, `windows::{Binding, Overlapped}` are there too, as in the
+//! classic API: through them, IO types of other crates (named pipes, say)
+//! run their own overlapped operations on a `Poll`'s completion port.
 //!
 //! # Intentional differences
 //!
@@ -187,7 +207,8 @@
 //!
 //! - `mio::timer` and `mio::deprecated` (`EventLoop`, `Handler` and their
 //!   helpers), deprecated since mio 0.6.5: timers and event loops belong to
-//!   the layers built on top;
+//!   the layers built on top (mio-extras' `timer::Timer` runs on evio
+//!   through `compat/mio06`);
 //! - the `fuchsia` module: Fuchsia is not a supported system.
 //!
 //! [`Poll::poll`]: crate::Poll::poll

@@ -349,7 +349,10 @@ impl Poll {
                 }
                 Err(e) => return Err(e),
             }
-            if let Some(q) = queue {
+            // A `Registration` may have created the queue during the wait
+            // (its wake-up record must not reach the caller): as in
+            // `poll_raced`, the queue's entries are delivered now.
+            if let Some(q) = queue.or_else(|| self.queue.get()) {
                 let looked = q.deliver(&mut events.inner);
                 self.filled
                     .store(events.len() >= events.capacity(), Ordering::Relaxed);

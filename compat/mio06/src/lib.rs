@@ -73,6 +73,13 @@ pub use evio::net;
 #[cfg(unix)]
 pub use evio::unix;
 
+/// Windows extensions: [`Binding`](windows::Binding) and
+/// [`Overlapped`](windows::Overlapped) as in the classic API, for IO types
+/// that drive their own handles through the `Poll`'s completion port
+/// (mio-named-pipes is one).
+#[cfg(windows)]
+pub use evio::windows;
+
 /// A cross-thread wake-up of a `Poll` (an evio addition to the classic API).
 pub use evio::Waker;
 

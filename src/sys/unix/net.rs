@@ -67,6 +67,8 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 
 /// Most buffers one vectored call passes (`IOV_MAX` on the supported systems).
 const MAX_IOV: usize = 1024;
+/// The same, under the name the portable layer reads.
+pub(crate) const MAX_IOVECS: usize = MAX_IOV;
 
 /// Flags for every send: `MSG_NOSIGNAL` where it exists.
 #[cfg(not(target_vendor = "apple"))]
