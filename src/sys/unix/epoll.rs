@@ -23,6 +23,11 @@ const USER_SHIFT: u32 = 5;
 /// The readiness bits a user-space record carries: every named one.
 const USER_BITS: usize = 0xff;
 
+/// epoll answers `EINVAL` to an event list of length 0, so `Poll::poll`
+/// need not check the capacity first: its general path gives the
+/// documented error after the failed wait.
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = true;
+
 /// Whole seconds that fit, as milliseconds, in `epoll_wait`'s C int.
 const MAX_SECS: u64 = 2_000_000;
 

@@ -27,6 +27,10 @@ use crate::{PollOpt, Ready, Token};
 
 pub(crate) mod logic;
 
+/// kqueue accepts an event list of length 0 (it only applies changes), so
+/// `Poll::poll` checks the capacity itself.
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
 // The `EV_*` values `logic` uses are the system's. (The casts are needed
 // where the constants are `u16`, and no-ops on NetBSD.)
 #[allow(clippy::unnecessary_cast)]

@@ -4,7 +4,7 @@
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{event, Events, Selector, Waker};
+pub(crate) use self::epoll::{event, Events, Selector, Waker, SELECT_REJECTS_ZERO_CAPACITY};
 
 #[cfg(any(
     target_os = "macos",
@@ -23,7 +23,7 @@ mod kqueue;
     target_os = "dragonfly",
     target_os = "openbsd"
 ))]
-pub(crate) use self::kqueue::{event, Events, Selector, Waker};
+pub(crate) use self::kqueue::{event, Events, Selector, Waker, SELECT_REJECTS_ZERO_CAPACITY};
 
 // The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
 #[cfg(all(
