@@ -410,13 +410,14 @@ mod quick {
     #[inline]
     pub(super) unsafe fn epoll_ctl(epfd: RawFd, op: i32, fd: RawFd, ev: *mut epoll::Event) -> i32 {
         use std::os::fd::BorrowedFd;
-        if fd == -1 {
-            // What the kernel answers; `-1` cannot be borrowed.
+        if fd < 0 {
+            // What the kernel answers; a negative descriptor cannot be
+            // borrowed.
             return libc::EBADF;
         }
         // SAFETY: both descriptors are only used for this call, while the
-        // caller holds what they came from; `fd` is not -1. A closed one
-        // makes the kernel answer EBADF.
+        // caller holds what they came from; `fd` is not negative. A closed
+        // one makes the kernel answer EBADF.
         let (ep, fd) = unsafe { (BorrowedFd::borrow_raw(epfd), BorrowedFd::borrow_raw(fd)) };
         // SAFETY: the caller vouches for `ev`.
         let ev = unsafe { *ev };
