@@ -181,9 +181,10 @@ ci_build_tests() {
   local start log
   start=$(ci_now)
   log=$CI_LOGS/build-tests.log
-  if ! ci_cargo test --workspace --no-run --keep-going "${args[@]}" >"$log" 2>&1; then
-    # The verdict is the step's own target's: another target's failure is
-    # reported by its own step.
+  if ! ci_cargo test --workspace --no-run "${args[@]}" >"$log" 2>&1; then
+    # `cargo test` has no --keep-going: one target's failure stops the
+    # build of all. The verdict is the step's own target's, built alone;
+    # another target's failure is reported by its own step.
     if ! ci_cargo test --workspace --no-run --target "$own" >"$log.$own" 2>&1; then
       ci_filter <"$log.$own" | tail -60
       ci_die "building the tests for $own failed (log: $log.$own)"
