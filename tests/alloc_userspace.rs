@@ -38,6 +38,8 @@ static GLOBAL_ALLOCS: AtomicU64 = AtomicU64::new(0);
 static GLOBAL_LIVE: AtomicI64 = AtomicI64::new(0);
 
 thread_local! {
+    // Already `const` (rust-clippy 17566, as above).
+    #[allow(clippy::missing_const_for_thread_local)]
     static TO_GLOBAL: Cell<bool> = const { Cell::new(false) };
 }
 

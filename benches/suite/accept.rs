@@ -91,6 +91,9 @@ fn state(tid: libc::pid_t) -> Option<char> {
 /// once, before it leaves the system call).
 fn waiting(tid: libc::pid_t) -> bool {
     let waits = [
+        // AArch64 has no `epoll_wait` system call (libc's goes through
+        // `epoll_pwait`).
+        #[cfg(not(target_arch = "aarch64"))]
         libc::SYS_epoll_wait,
         libc::SYS_epoll_pwait,
         libc::SYS_epoll_pwait2,

@@ -271,6 +271,9 @@ mod cache {
         }
 
         thread_local! {
+            // Already `const`: the lint's false positive on some targets'
+            // clippy (rust-clippy 17566).
+            #[allow(clippy::missing_const_for_thread_local)]
             static CACHE: Cache = const {
                 Cache {
                     head: Cell::new(ptr::null_mut()),
