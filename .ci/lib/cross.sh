@@ -132,6 +132,12 @@ ci_debian_rust() {
   export RUSTC_BOOTSTRAP=1
   export CARGO_TARGET_DIR=$CI_REPO/target/build-std
   unset RUSTUP_TOOLCHAIN CARGO_BUILD_TARGET RUSTFLAGS CARGO_ENCODED_RUSTFLAGS RUSTDOCFLAGS
+  # Line tables are enough for the backtrace of a failing test. Full debug
+  # information makes each target whose tests are built some 3 GB (std and
+  # every test binary carry it) and slower to link; incremental state is
+  # of no use to a CI run.
+  export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+  export CARGO_INCREMENTAL=0
   local sysroot
   sysroot=$(/usr/bin/rustc --print sysroot)
   [ -f "$sysroot/lib/rustlib/src/rust/library/std/Cargo.toml" ] ||
