@@ -8,7 +8,7 @@
 use std::ptr::{self, NonNull};
 
 use super::queue::Shared;
-use super::sync::{fence, Arc, AtomicPtr, AtomicUsize, Ordering};
+use super::sync::{Arc, AtomicPtr, AtomicUsize, Ordering};
 
 /// The shared state of one `Registration` and its `SetReadiness` handles.
 ///
@@ -47,7 +47,7 @@ pub(crate) struct NodeRef {
 
 // SAFETY: a node is shared between threads only through its atomics, and
 // its memory is released (or cached) by the one thread that gives back the
-// last reference, after an acquire fence (see `Drop`), as `Arc` does.
+// last reference, which acquires every other's release (see `Drop`).
 unsafe impl Send for NodeRef {}
 // SAFETY: as above; `&NodeRef` gives only `&Node`, whose fields are atomics.
 unsafe impl Sync for NodeRef {}
@@ -129,12 +129,15 @@ impl NodeRef {
 impl Drop for NodeRef {
     #[inline]
     fn drop(&mut self) {
-        // Release, then acquire by the last one, as for `Arc`: every use of
-        // the node through any reference happens before it is released.
-        if self.refs.fetch_sub(1, Ordering::Release) != 1 {
+        // Acquire and release: every use of the node through any reference
+        // happens before the last one releases it. (`Arc` releases, then
+        // fences with acquire in the last one only; the same on x86-64,
+        // where a locked instruction orders both ways anyway, and an
+        // ordering that ThreadSanitizer follows, which it does not for a
+        // lone fence.)
+        if self.refs.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
         // SAFETY: that was the last reference: this thread alone owns the
         // node now.
         unsafe { Node::release(self.ptr) };
