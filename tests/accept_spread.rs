@@ -5,16 +5,15 @@
 #![cfg(any(target_os = "linux", target_os = "android"))]
 
 use std::io;
-use std::net::{SocketAddr, TcpStream as StdStream};
+use std::net::TcpStream as StdStream;
 use std::time::Duration;
 
 use evio::net::TcpListener;
 use evio::unix::UnixPollOpt;
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
+mod common;
+use common::localhost as local;
 
 /// Events for `token` in one poll of at most `wait`.
 fn events_for(poll: &Poll, token: Token, wait: Duration) -> usize {

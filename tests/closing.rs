@@ -8,9 +8,12 @@ use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use evio::event::Event;
-use evio::net::{TcpListener, TcpStream};
+use evio::net::TcpStream;
 use evio::unix::{pipe, UnixReady, UnixStream};
 use evio::{Events, Poll, PollOpt, Ready, Token};
+
+mod common;
+use common::tcp_pair;
 
 const T: Token = Token(7);
 
@@ -18,21 +21,7 @@ const T: Token = Token(7);
 /// `pred`; fails after a deadline.
 fn wait_for(poll: &Poll, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
     let mut events = Events::with_capacity(16);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = None;
-    while Instant::now() < deadline {
-        poll.poll(&mut events, Some(Duration::from_millis(100)))
-            .unwrap();
-        for e in events.iter() {
-            if e.token() == T {
-                if pred(&e) {
-                    return e;
-                }
-                last = Some(e);
-            }
-        }
-    }
-    panic!("timed out waiting for {what}; last event: {last:?}");
+    common::wait_for(poll, &mut events, what, |e| e.token() == T && pred(e))
 }
 
 fn all_interest() -> Ready {
@@ -249,23 +238,6 @@ fn pipe_open_reports_no_closing() {
 }
 
 // ---- TCP -------------------------------------------------------------------
-
-/// A connected pair over loopback: (client, server side).
-fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
-    let client = TcpStream::connect(&listener.local_addr().unwrap()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match listener.accept() {
-            Ok((server, _)) => return (client, server),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                assert!(Instant::now() < deadline, "no connection");
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => panic!("accept: {e}"),
-        }
-    }
-}
 
 /// Waits until `client` has finished connecting (writable).
 fn connected(client: &TcpStream) {

@@ -14,18 +14,14 @@ use std::time::Duration;
 use evio::unix::EventedFd;
 use evio::{Events, Poll, PollOpt, Ready, Registration, Token};
 
+mod common;
+use common::unix_pair as pair;
+
 /// The tests move descriptors to numbers they just freed; run them one at a
 /// time so that no other test of this binary takes such a number meanwhile.
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn pair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().unwrap();
-    a.set_nonblocking(true).unwrap();
-    b.set_nonblocking(true).unwrap();
-    (a, b)
 }
 
 /// Moves `sock`'s descriptor to the number `fd` (which must be free), so

@@ -9,13 +9,16 @@
 #![cfg(unix)]
 
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use evio::net::{TcpListener, TcpStream};
 use evio::unix::UnixReady;
 use evio::{Events, Poll, PollOpt, Ready, Token};
+
+mod common;
+use common::{localhost, wait_for_token as wait_for};
 
 const LISTENER: Token = Token(0);
 const SERVER: Token = Token(1);
@@ -29,28 +32,6 @@ fn sigpipe_default() {
         let old = unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
         assert_ne!(old, libc::SIG_ERR);
     });
-}
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-/// Polls until an event for `token` satisfies `pred`; returns its readiness
-/// and the closing flags. Panics after 10 s of waiting.
-fn wait_for(
-    poll: &Poll,
-    events: &mut Events,
-    token: Token,
-    pred: impl Fn(&evio::event::Event) -> bool,
-) -> evio::event::Event {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        poll.poll(events, Some(Duration::from_millis(100))).unwrap();
-        if let Some(e) = events.iter().find(|e| e.token() == token && pred(e)) {
-            return e;
-        }
-    }
-    panic!("no matching event for {token:?}");
 }
 
 /// A connected pair: (accepted server side, client side), both registered.

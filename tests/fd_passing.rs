@@ -3,24 +3,13 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::time::{Duration, Instant};
 
 use evio::unix::pipe::{self, Receiver, Sender};
 use evio::unix::UnixStream;
-use evio::{Events, Poll, PollOpt, Ready, Token};
+use evio::{Poll, PollOpt, Ready, Token};
 
-fn wait_readable(poll: &Poll, token: Token) {
-    let mut events = Events::with_capacity(8);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        assert!(Instant::now() < deadline, "no readable event");
-        poll.poll(&mut events, Some(Duration::from_millis(100)))
-            .unwrap();
-        if events.iter().any(|e| e.token() == token && e.is_readable()) {
-            return;
-        }
-    }
-}
+mod common;
+use common::wait_readable;
 
 fn is_cloexec(fd: impl AsFd) -> bool {
     rustix::io::fcntl_getfd(&fd)

@@ -2,17 +2,15 @@
 //! `UdpSocket::recv_bufs`/`send_bufs` with `iovec::IoVec` buffers.
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use evio::net::{TcpListener, TcpStream, UdpSocket};
 use evio::{Events, IoVec, Poll, PollOpt, Ready, Token};
 
-const DEADLINE: Duration = Duration::from_secs(20);
+mod common;
+use common::localhost;
 
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
+const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Runs `op` until it stops answering `WouldBlock`, polling in between.
 fn retry<T>(poll: &Poll, mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> {

@@ -11,31 +11,15 @@ use std::time::{Duration, Instant};
 use evio::unix::{EventedFd, UnixReady};
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
-const SHORT: Duration = Duration::from_millis(50);
+mod common;
+use common::{unix_pair as pair, wait_for_any as wait_for};
 
-fn pair() -> (UnixStream, UnixStream) {
-    let (a, b) = UnixStream::pair().unwrap();
-    a.set_nonblocking(true).unwrap();
-    b.set_nonblocking(true).unwrap();
-    (a, b)
-}
+const SHORT: Duration = Duration::from_millis(50);
 
 /// Polls once with a short timeout and returns (token, readiness) pairs.
 fn poll_once(poll: &Poll, events: &mut Events) -> Vec<(Token, Ready)> {
     poll.poll(events, Some(SHORT)).unwrap();
     events.iter().map(|e| (e.token(), e.readiness())).collect()
-}
-
-/// Polls until an event for `token` arrives, at most 5 s.
-fn wait_for(poll: &Poll, events: &mut Events, token: Token) -> Ready {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        poll.poll(events, Some(Duration::from_millis(100))).unwrap();
-        if let Some(e) = events.iter().find(|e| e.token() == token) {
-            return e.readiness();
-        }
-    }
-    panic!("no event for {:?} within 5 s", token);
 }
 
 fn drain(s: &mut UnixStream) -> usize {

@@ -6,61 +6,11 @@ use std::net::{Shutdown, SocketAddr};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use evio::event::Event;
 use evio::net::{TcpListener, TcpStream};
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
-/// Overall bound on any one wait in these tests.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// Bound on one `poll` call.
-const TICK: Duration = Duration::from_millis(100);
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
-}
-
-/// Polls until `f` accepts an event; panics after `DEADLINE`.
-fn wait_for(poll: &Poll, events: &mut Events, what: &str, mut f: impl FnMut(&Event) -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        poll.poll(events, Some(TICK)).unwrap();
-        if events.iter().any(|e| f(&e)) {
-            return;
-        }
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// Accepts one connection, retrying while none is pending (bounded).
-fn accept(listener: &TcpListener) -> (TcpStream, SocketAddr) {
-    let start = Instant::now();
-    loop {
-        match listener.accept() {
-            Ok(pair) => return pair,
-            Err(ref e) if would_block(e) && start.elapsed() < DEADLINE => {
-                thread::sleep(Duration::from_millis(5))
-            }
-            Err(e) => panic!("accept: {e}"),
-        }
-    }
-}
-
-/// A connected pair over `addr`: (client, server).
-fn pair_on(addr: &SocketAddr) -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind(addr).unwrap();
-    let client = TcpStream::connect(&listener.local_addr().unwrap()).unwrap();
-    let (server, peer) = accept(&listener);
-    assert_eq!(peer, client.local_addr().unwrap());
-    (client, server)
-}
-
-fn pair() -> (TcpStream, TcpStream) {
-    pair_on(&localhost())
-}
+mod common;
+use common::{accept, localhost, tcp_pair as pair, tcp_pair_on as pair_on, wait_for, would_block, DEADLINE, TICK};
 
 /// Reads until `buf` is full, waiting on `poll` for readiness (bounded).
 fn read_exact(poll: &Poll, events: &mut Events, mut s: &TcpStream, buf: &mut [u8]) {

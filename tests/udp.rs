@@ -8,16 +8,8 @@ use std::time::{Duration, Instant};
 use evio::net::UdpSocket;
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
-const DEADLINE: Duration = Duration::from_secs(10);
-const TICK: Duration = Duration::from_millis(100);
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
-}
+mod common;
+use common::{localhost, would_block, DEADLINE, TICK};
 
 /// Runs `op` until it stops returning `WouldBlock`, polling in between.
 fn retry<T>(poll: &Poll, events: &mut Events, mut op: impl FnMut() -> io::Result<T>) -> T {

@@ -7,10 +7,12 @@ use std::net::Shutdown;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use evio::unix::UnixDatagram;
-use evio::{Events, Poll, PollOpt, Ready, Token};
+use evio::{Poll, PollOpt, Ready, Token};
+
+mod common;
+use common::wait_readable;
 
 /// A unique socket path under the temp dir, removed on drop.
 struct TempPath(PathBuf);
@@ -29,20 +31,6 @@ impl TempPath {
 impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-/// Waits (bounded) for a readable event on `token`.
-fn wait_readable(poll: &Poll, token: Token) {
-    let mut events = Events::with_capacity(8);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        assert!(Instant::now() < deadline, "no readable event");
-        poll.poll(&mut events, Some(Duration::from_millis(100)))
-            .unwrap();
-        if events.iter().any(|e| e.token() == token && e.is_readable()) {
-            return;
-        }
     }
 }
 

@@ -13,18 +13,11 @@ use std::time::{Duration, Instant};
 use evio::net::{TcpListener, TcpStream, UdpSocket};
 use evio::{Events, IoVec, Poll, PollOpt, Ready, Token};
 
-const TICK: Duration = Duration::from_millis(50);
-const DEADLINE: Duration = Duration::from_secs(10);
+mod common;
+use common::{localhost, tcp_pair as pair, would_block, DEADLINE};
 
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
-}
-
-/// Polls until an event for `token` arrives (bounded); returns its readiness.
+/// Polls until an event for `token` arrives (bounded); returns the union of
+/// the readiness of that poll's events for it.
 fn wait(poll: &Poll, events: &mut Events, token: Token) -> Ready {
     let start = Instant::now();
     while start.elapsed() < DEADLINE {
@@ -40,6 +33,8 @@ fn wait(poll: &Poll, events: &mut Events, token: Token) -> Ready {
     panic!("no event for {token:?}");
 }
 
+const TICK: Duration = Duration::from_millis(50);
+
 /// Counts the events for `token` over `polls` short polls.
 fn count(poll: &Poll, events: &mut Events, token: Token, polls: usize) -> usize {
     let mut n = 0;
@@ -48,22 +43,6 @@ fn count(poll: &Poll, events: &mut Events, token: Token, polls: usize) -> usize 
         n += events.iter().filter(|e| e.token() == token).count();
     }
     n
-}
-
-fn pair() -> (TcpStream, TcpStream) {
-    let l = TcpListener::bind(&localhost()).unwrap();
-    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
-    let start = Instant::now();
-    loop {
-        match l.accept() {
-            Ok((s, _)) => return (c, s),
-            Err(ref e) if would_block(e) => {
-                assert!(start.elapsed() < DEADLINE);
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(e) => panic!("accept: {e}"),
-        }
-    }
 }
 
 #[test]

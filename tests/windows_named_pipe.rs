@@ -53,6 +53,14 @@ mod counters {
 }
 use counters::{COUNT, COUNTING};
 
+mod common;
+use common::wait_for_token;
+
+/// Polls until a readable event for `token` arrives (bounded).
+fn wait_for(poll: &Poll, events: &mut Events, token: Token) {
+    wait_for_token(poll, events, token, |e| e.readiness().is_readable());
+}
+
 fn note() {
     // `try_with`: thread-locals may be gone while a thread exits.
     let _ = COUNTING.try_with(|on| {
@@ -342,21 +350,6 @@ fn connect(server: &OwnedHandle, op: &Pending) {
         io::Error::last_os_error().raw_os_error(),
         Some(ERROR_IO_PENDING as i32)
     );
-}
-
-/// Polls until an event for `token` arrives (bounded).
-fn wait_for(poll: &Poll, events: &mut Events, token: Token) {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        poll.poll(events, Some(TICK)).unwrap();
-        if events
-            .iter()
-            .any(|e| e.token() == token && e.readiness().is_readable())
-        {
-            return;
-        }
-    }
-    panic!("no event for {token:?}");
 }
 
 // ---------------------------------------------------------------- tests
