@@ -195,8 +195,7 @@ impl Evented for ReceiverCtl {
         opts: PollOpt,
     ) -> io::Result<()> {
         if self.registration.get().is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
+            return Err(crate::error::already_exists(
                 "the channel's receiver is registered already",
             ));
         }
@@ -205,8 +204,7 @@ impl Evented for ReceiverCtl {
         if self.registration.set(registration).is_err() {
             // Another thread registered it meanwhile (the receiver is
             // `Sync` through `&ReceiverCtl`): theirs stands.
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
+            return Err(crate::error::already_exists(
                 "the channel's receiver is registered already",
             ));
         }
@@ -228,24 +226,16 @@ impl Evented for ReceiverCtl {
     ) -> io::Result<()> {
         match self.registration.get() {
             Some(r) => poll.reregister(r, token, interest, opts),
-            None => Err(receiver_not_registered()),
+            None => Err(crate::error::receiver_not_registered()),
         }
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         match self.registration.get() {
             Some(r) => poll.deregister(r),
-            None => Err(receiver_not_registered()),
+            None => Err(crate::error::receiver_not_registered()),
         }
     }
-}
-
-#[cold]
-fn receiver_not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the channel's receiver is not registered",
-    )
 }
 
 impl fmt::Debug for ReceiverCtl {

@@ -171,10 +171,7 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
 #[cold]
 pub(crate) fn not_registered(e: io::Error) -> io::Error {
     if e.raw_os_error() == Some(libc::ENOENT) {
-        io::Error::new(
-            io::ErrorKind::NotFound,
-            "the handle is not registered with this Poll",
-        )
+        crate::error::not_found("the handle is not registered with this Poll")
     } else {
         e
     }

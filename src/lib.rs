@@ -86,6 +86,7 @@
 #![warn(rust_2018_idioms)]
 
 pub mod channel;
+mod error;
 pub mod event;
 pub mod guide;
 mod io_source;

@@ -8,7 +8,7 @@ use std::{fmt, io};
 use crate::event::Evented;
 use crate::registration::ReadinessQueue;
 use crate::stats::Counters;
-use crate::{sys, Events, PollOpt, Ready, Token};
+use crate::{error, sys, Events, PollOpt, Ready, Token};
 
 /// Polls for readiness events on all registered handles.
 ///
@@ -351,7 +351,7 @@ impl Poll {
         interruptible: bool,
     ) -> io::Result<usize> {
         if events.capacity() == 0 {
-            return Err(zero_capacity());
+            return Err(error::zero_capacity());
         }
         // The clock is read only when a wait could be interrupted midway
         // (by a signal, or by user-space readiness with nothing to report).
@@ -522,28 +522,12 @@ pub(crate) fn quick_timeout(ms: isize) -> Option<Duration> {
     }
 }
 
-#[cold]
-fn zero_capacity() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        "cannot poll into an Events buffer of capacity 0",
-    )
-}
-
 #[inline]
 fn check_token(token: Token) -> io::Result<()> {
     if token == Token::RESERVED {
-        return Err(reserved_token());
+        return Err(error::reserved_token());
     }
     Ok(())
-}
-
-#[cold]
-fn reserved_token() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        "Token(usize::MAX) is reserved and cannot be registered",
-    )
 }
 
 impl fmt::Debug for Poll {
@@ -583,7 +567,7 @@ impl SelectorId {
     #[inline(never)]
     fn bind(&self, cur: usize, poll: &Poll) -> io::Result<()> {
         if cur != 0 {
-            return Err(other_poll());
+            return Err(error::other_poll());
         }
         match self
             .0
@@ -591,7 +575,7 @@ impl SelectorId {
         {
             Ok(_) => Ok(()),
             Err(id) if id == poll.id() => Ok(()),
-            Err(_) => Err(other_poll()),
+            Err(_) => Err(error::other_poll()),
         }
     }
 
@@ -605,7 +589,7 @@ impl SelectorId {
         if self.0.load(Ordering::Acquire) == poll.id() {
             Ok(())
         } else {
-            Err(not_this_poll())
+            Err(error::not_this_poll())
         }
     }
 }
@@ -617,17 +601,4 @@ impl Clone for SelectorId {
     fn clone(&self) -> SelectorId {
         SelectorId(AtomicUsize::new(self.0.load(Ordering::Acquire)))
     }
-}
-
-#[cold]
-fn not_this_poll() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the handle is not registered with this Poll",
-    )
-}
-
-#[cold]
-pub(crate) fn other_poll() -> io::Error {
-    io::Error::other("the handle is already registered with another Poll")
 }

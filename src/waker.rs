@@ -54,8 +54,7 @@ impl Waker {
     /// the operating system's error if the wake-up source cannot be created.
     pub fn new(poll: &Poll, token: Token) -> io::Result<Waker> {
         if token == Token::RESERVED {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
+            return Err(crate::error::invalid_input(
                 "Token(usize::MAX) is reserved and cannot be used by a Waker",
             ));
         }

@@ -242,8 +242,7 @@ socket_common!(UdpSocket, net::UdpSocket);
 #[inline]
 fn check_datagram_bufs(n: usize) -> io::Result<()> {
     if n > sys::net::MAX_IOVECS {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(crate::error::invalid_input(
             "more buffers than one datagram call can take",
         ));
     }

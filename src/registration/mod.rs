@@ -173,7 +173,7 @@ impl Evented for Registration {
         let queue = match poll.queue_if_created() {
             Some(queue) => queue,
             // Checked before the queue (and its descriptor) is created.
-            None if self.node.is_bound() => return Err(crate::poll::other_poll()),
+            None if self.node.is_bound() => return Err(crate::error::other_poll()),
             None => poll.readiness_queue()?,
         };
         self.node.bind(queue)?;

@@ -98,8 +98,8 @@ impl Node {
         let cur = self.queue.load(Ordering::Acquire);
         match queue {
             Some(q) if ptr::eq(cur, Arc::as_ptr(&q.shared)) => Ok(()),
-            _ if !cur.is_null() => Err(crate::poll::other_poll()),
-            _ => Err(not_registered()),
+            _ if !cur.is_null() => Err(crate::error::other_poll()),
+            _ => Err(crate::error::registration_not_registered()),
         }
     }
 
@@ -112,7 +112,7 @@ impl Node {
             return Ok(());
         }
         if !cur.is_null() {
-            return Err(crate::poll::other_poll());
+            return Err(crate::error::other_poll());
         }
         let raw = Arc::into_raw(queue.shared.clone()) as *mut Shared;
         match self
@@ -127,7 +127,7 @@ impl Node {
                 if other == want {
                     Ok(())
                 } else {
-                    Err(crate::poll::other_poll())
+                    Err(crate::error::other_poll())
                 }
             }
         }
@@ -221,7 +221,7 @@ impl Node {
             .state
             .fetch_and(!(REGISTERED | ARMED), Ordering::AcqRel);
         if prev & REGISTERED == 0 {
-            return Err(not_registered());
+            return Err(crate::error::registration_not_registered());
         }
         Ok(())
     }
@@ -236,26 +236,10 @@ impl Node {
 #[inline]
 fn check_registered(state: usize, fresh: bool) -> io::Result<()> {
     match (fresh, state & REGISTERED != 0) {
-        (true, true) => Err(registered_already()),
-        (false, false) => Err(not_registered()),
+        (true, true) => Err(crate::error::registration_registered_already()),
+        (false, false) => Err(crate::error::registration_not_registered()),
         _ => Ok(()),
     }
-}
-
-#[cold]
-fn registered_already() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        "the Registration is registered already",
-    )
-}
-
-#[cold]
-fn not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the Registration is not registered with this Poll",
-    )
 }
 
 /// The stack's marker once the `Poll` is gone; never a node's address.

@@ -54,7 +54,7 @@ use crate::sys;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn pipe() -> io::Result<(Sender, Receiver)> {
-    let (r, w) = sys::pipe::new()?;
+    let (r, w) = sys::fd::pipe()?;
     Ok((Sender::from(w), Receiver::from(r)))
 }
 

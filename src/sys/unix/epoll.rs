@@ -234,8 +234,7 @@ impl Selector {
     ) -> io::Result<()> {
         use epoll::EventFlags as F;
         if opts.is_oneshot() || opts.is_urgent() || interest.as_usize() & PRIORITY != 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
+            return Err(crate::error::invalid_input(
                 "an exclusive registration cannot be oneshot nor ask for priority",
             ));
         }
@@ -252,7 +251,7 @@ impl Selector {
         opts: PollOpt,
     ) -> io::Result<()> {
         if opts.is_exclusive() {
-            return Err(exclusive_is_for_register());
+            return Err(crate::error::exclusive_is_for_register());
         }
         self.ctl(quick::CTL_MOD, fd, token, flags(interest, opts))
     }
@@ -274,23 +273,9 @@ impl Selector {
         // kernel only reads it (and ignores it for `EPOLL_CTL_DEL`).
         match unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } {
             0 => Ok(()),
-            errno => Err(ctl_error(errno)),
+            errno => Err(crate::error::os(errno)),
         }
     }
-}
-
-#[cold]
-fn exclusive_is_for_register() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        "epoll cannot change an exclusive registration: deregister it and register it again",
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn ctl_error(errno: i32) -> io::Error {
-    io::Error::from_raw_os_error(errno)
 }
 
 /// The epoll system calls of the hot path, issued directly where evio

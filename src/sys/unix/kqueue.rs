@@ -241,7 +241,7 @@ impl Selector {
         opts: PollOpt,
     ) -> io::Result<()> {
         if fd < 0 {
-            return Err(io::Error::from_raw_os_error(libc::EBADF));
+            return Err(crate::error::os(libc::EBADF));
         }
         let list = logic::changes(op, interest, opts);
         let mut errnos = [0; 4];
@@ -253,7 +253,7 @@ impl Selector {
                     let del = logic::changes(Op::Deregister, interest, opts);
                     let _ = self.submit(fd, del.as_slice(), token, &mut [0; 4]);
                 }
-                Err(io::Error::from_raw_os_error(failure.errno))
+                Err(crate::error::os(failure.errno))
             }
         }
     }
@@ -435,8 +435,8 @@ mod user_waker {
             let mut errnos = [0; 4];
             match receipts(&kq, &[add], &mut errnos)? {
                 1 if errnos[0] == 0 => Ok(Waker { kq, ident, token }),
-                1 => Err(io::Error::from_raw_os_error(errnos[0])),
-                _ => Err(io::Error::from_raw_os_error(libc::EIO)),
+                1 => Err(crate::error::os(errnos[0])),
+                _ => Err(crate::error::os(libc::EIO)),
             }
         }
 
@@ -479,7 +479,6 @@ pub(crate) use self::pipe_waker::Waker;
 #[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 mod pipe_waker {
     use rustix::io::Errno;
-    use rustix::pipe::{pipe_with, PipeFlags};
 
     use super::*;
 
@@ -494,7 +493,7 @@ mod pipe_waker {
 
     impl Waker {
         pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
-            let (rx, tx) = cvt(pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK))?;
+            let (rx, tx) = super::super::fd::pipe()?;
             selector.register(rx.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
             Ok(Waker { rx, tx })
         }

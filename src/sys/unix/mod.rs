@@ -51,8 +51,8 @@ mod kqueue_logic;
 ))]
 pub(crate) mod syscall;
 
+pub(crate) mod fd;
 pub(crate) mod net;
-pub(crate) mod pipe;
 pub(crate) mod uds;
 
 /// The error number of a wait interrupted by a signal.

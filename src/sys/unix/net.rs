@@ -61,6 +61,8 @@ use std::time::Duration;
 use rustix::net::{self as rnet, sockopt, AddressFamily, RecvFlags, SendFlags, SocketType};
 
 use super::cvt;
+pub(crate) use super::fd::adopt;
+use super::fd::{finish_socket, NEW_SOCKET_FLAGS};
 
 /// Length of the queue of connections waiting for `accept`.
 pub(crate) const LISTEN_BACKLOG: i32 = 1024;
@@ -84,27 +86,15 @@ fn domain(addr: &SocketAddr) -> AddressFamily {
     }
 }
 
-/// `socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)`: one system call.
-#[cfg(not(target_vendor = "apple"))]
+/// A new socket: non-blocking, close-on-exec and free of `SIGPIPE` (in
+/// the creating call where the system can, see `fd`).
 fn new_socket(addr: &SocketAddr, ty: SocketType) -> io::Result<OwnedFd> {
-    let flags = rnet::SocketFlags::NONBLOCK | rnet::SocketFlags::CLOEXEC;
-    cvt(rnet::socket_with(domain(addr), ty, flags, None))
-}
-
-/// `socket(domain, type, 0)`, then close-on-exec, non-blocking and no `SIGPIPE`.
-#[cfg(target_vendor = "apple")]
-fn new_socket(addr: &SocketAddr, ty: SocketType) -> io::Result<OwnedFd> {
-    let fd = cvt(rnet::socket(domain(addr), ty, None))?;
-    fit_new_fd(&fd)?;
-    Ok(fd)
-}
-
-/// Apple systems: what `SOCK_CLOEXEC`, `SOCK_NONBLOCK` and `MSG_NOSIGNAL` do elsewhere.
-#[cfg(target_vendor = "apple")]
-fn fit_new_fd(fd: &OwnedFd) -> io::Result<()> {
-    cvt(rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::CLOEXEC))?;
-    cvt(rustix::io::ioctl_fionbio(fd, true))?;
-    cvt(sockopt::set_socket_nosigpipe(fd, true))
+    finish_socket(cvt(rnet::socket_with(
+        domain(addr),
+        ty,
+        NEW_SOCKET_FLAGS,
+        None,
+    ))?)
 }
 
 /// Creates a listening TCP socket bound to `addr`.
@@ -121,10 +111,7 @@ pub(crate) fn tcp_bind_reuseport(addr: &SocketAddr) -> io::Result<net::TcpListen
     if cfg!(any(target_os = "linux", target_os = "android")) {
         tcp_bind_with(addr, true)
     } else {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "listeners that share connections (SO_REUSEPORT) are a Linux and Android addition",
-        ))
+        Err(crate::error::reuseport_unsupported())
     }
 }
 
@@ -165,26 +152,17 @@ pub(crate) fn tcp_connect_stream(s: &net::TcpStream, addr: &SocketAddr) -> io::R
 fn to_std_addr(addr: Option<rnet::SocketAddrAny>) -> io::Result<SocketAddr> {
     match addr {
         Some(addr) => SocketAddr::try_from(addr).map_err(io::Error::from),
-        None => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
+        None => Err(crate::error::invalid_data(
             "the system gave no peer address",
         )),
     }
 }
 
-/// `accept4(l, .., SOCK_NONBLOCK | SOCK_CLOEXEC)`: one system call.
-#[cfg(not(target_vendor = "apple"))]
+/// Accepts a connection: `accept4` with the flags of a new socket where
+/// the system has it, `accept` then the flags on Apple's systems.
 pub(crate) fn tcp_accept(l: &net::TcpListener) -> io::Result<(net::TcpStream, SocketAddr)> {
-    let flags = rnet::SocketFlags::NONBLOCK | rnet::SocketFlags::CLOEXEC;
-    let (fd, addr) = cvt(rnet::acceptfrom_with(l, flags))?;
-    Ok((net::TcpStream::from(fd), to_std_addr(addr)?))
-}
-
-/// `accept`, then close-on-exec, non-blocking and no `SIGPIPE`.
-#[cfg(target_vendor = "apple")]
-pub(crate) fn tcp_accept(l: &net::TcpListener) -> io::Result<(net::TcpStream, SocketAddr)> {
-    let (fd, addr) = cvt(rnet::acceptfrom(l))?;
-    fit_new_fd(&fd)?;
+    let (fd, addr) = cvt(rnet::acceptfrom_with(l, NEW_SOCKET_FLAGS))?;
+    let fd = finish_socket(fd)?;
     Ok((net::TcpStream::from(fd), to_std_addr(addr)?))
 }
 
@@ -193,14 +171,6 @@ pub(crate) fn udp_bind(addr: &SocketAddr) -> io::Result<net::UdpSocket> {
     let fd = new_socket(addr, SocketType::DGRAM)?;
     cvt(rnet::bind(&fd, addr))?;
     Ok(net::UdpSocket::from(fd))
-}
-
-/// Makes a socket created elsewhere non-blocking (and free of `SIGPIPE` on Apple systems).
-pub(crate) fn adopt<S: AsFd>(s: &S) -> io::Result<()> {
-    cvt(rustix::io::ioctl_fionbio(s, true))?;
-    #[cfg(target_vendor = "apple")]
-    cvt(sockopt::set_socket_nosigpipe(s, true))?;
-    Ok(())
 }
 
 /// Where the hot path's system calls are issued directly (see `syscall`).
@@ -444,21 +414,12 @@ fn keepidle<S: AsFd>(s: &S) -> io::Result<Duration> {
 // OpenBSD has no idle time per socket: one system-wide value applies to all.
 #[cfg(target_os = "openbsd")]
 fn set_keepidle<S: AsFd>(_: &S, _: Duration) -> io::Result<()> {
-    Err(no_keepidle())
+    Err(crate::error::no_keepidle())
 }
 
 #[cfg(target_os = "openbsd")]
 fn keepidle<S: AsFd>(_: &S) -> io::Result<Duration> {
-    Err(no_keepidle())
-}
-
-#[cfg(target_os = "openbsd")]
-fn no_keepidle() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "OpenBSD has no per-socket keepalive idle time (TCP_KEEPIDLE); \
-         the system-wide sysctl net.inet.tcp.keepidle applies",
-    )
+    Err(crate::error::no_keepidle())
 }
 
 /// `None` when `SO_KEEPALIVE` is off, else the idle time before the first probe.

@@ -21,14 +21,8 @@ pub(crate) fn result(ret: usize) -> Result<usize, i32> {
 pub(crate) fn cvt(ret: usize) -> io::Result<usize> {
     match result(ret) {
         Ok(n) => Ok(n),
-        Err(errno) => Err(error(errno)),
+        Err(errno) => Err(crate::error::os(errno)),
     }
-}
-
-#[cold]
-#[inline(never)]
-pub(crate) fn error(errno: i32) -> io::Error {
-    io::Error::from_raw_os_error(errno)
 }
 
 /// System call `nr` with six arguments; the kernel's return value.

@@ -12,7 +12,7 @@ use std::path::Path;
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
     SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrAny, SocketAddrUnix,
-    SocketFlags, SocketType,
+    SocketType,
 };
 
 use super::cvt;
@@ -33,37 +33,8 @@ const RECV_FLAGS: RecvFlags = RecvFlags::CMSG_CLOEXEC;
 #[cfg(target_vendor = "apple")]
 const RECV_FLAGS: RecvFlags = RecvFlags::empty();
 
-/// Non-blocking and close-on-exec in the creating call, where the OS has it.
-#[cfg(not(target_vendor = "apple"))]
-const NEW_FLAGS: SocketFlags = SocketFlags::NONBLOCK.union(SocketFlags::CLOEXEC);
-#[cfg(target_vendor = "apple")]
-const NEW_FLAGS: SocketFlags = SocketFlags::empty();
-
-/// Sets what the creating call could not: nothing where the flags exist.
-#[cfg(not(target_vendor = "apple"))]
-#[inline]
-fn finish(fd: OwnedFd) -> io::Result<OwnedFd> {
-    Ok(fd)
-}
-
-/// Sets close-on-exec, non-blocking and `SO_NOSIGPIPE` right after creation.
-#[cfg(target_vendor = "apple")]
-fn finish(fd: OwnedFd) -> io::Result<OwnedFd> {
-    cvt(rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC))?;
-    cvt(rustix::io::ioctl_fionbio(&fd, true))?;
-    cvt(rustix::net::sockopt::set_socket_nosigpipe(&fd, true))?;
-    Ok(fd)
-}
-
-/// Makes a socket that was created elsewhere (a std socket) behave like
-/// evio's own: non-blocking, and never raising `SIGPIPE` (a socket option
-/// on Apple's systems, where sends cannot ask for it).
-pub(crate) fn adopt(fd: BorrowedFd<'_>) -> io::Result<()> {
-    cvt(rustix::io::ioctl_fionbio(fd, true))?;
-    #[cfg(target_vendor = "apple")]
-    cvt(rustix::net::sockopt::set_socket_nosigpipe(fd, true))?;
-    Ok(())
-}
+pub(crate) use super::fd::adopt;
+use super::fd::{finish_socket as finish, NEW_SOCKET_FLAGS as NEW_FLAGS};
 
 /// A new Unix-domain socket.
 pub(crate) fn socket(ty: SocketType) -> io::Result<OwnedFd> {
@@ -181,27 +152,20 @@ fn empty_sockaddr_un() -> libc::sockaddr_un {
 pub(crate) fn path_addr(path: &Path) -> io::Result<SocketAddrUnix> {
     let bytes = path.as_os_str().as_bytes();
     if bytes.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "empty path for a Unix socket",
-        ));
+        return Err(crate::error::invalid_input("empty path for a Unix socket"));
     }
     if bytes.contains(&0) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(crate::error::invalid_input(
             "Unix socket path contains a NUL byte",
         ));
     }
     // One byte stays free for the terminating NUL.
     if bytes.len() >= sun_path_len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "Unix socket path is {} bytes long; it must be shorter than sun_path ({} bytes)",
-                bytes.len(),
-                sun_path_len()
-            ),
-        ));
+        return Err(crate::error::invalid_input_string(format!(
+            "Unix socket path is {} bytes long; it must be shorter than sun_path ({} bytes)",
+            bytes.len(),
+            sun_path_len()
+        )));
     }
     cvt(SocketAddrUnix::new(path))
 }
@@ -222,8 +186,7 @@ pub(crate) fn from_std(addr: &SocketAddr) -> io::Result<SocketAddrUnix> {
             return abstract_addr(name);
         }
     }
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
+    Err(crate::error::invalid_input(
         "an unnamed Unix socket address cannot be bound or connected to",
     ))
 }
@@ -233,14 +196,11 @@ pub(crate) fn from_std(addr: &SocketAddr) -> io::Result<SocketAddrUnix> {
 pub(crate) fn abstract_addr(name: &[u8]) -> io::Result<SocketAddrUnix> {
     // The name follows a leading NUL byte in `sun_path`.
     if name.len() >= sun_path_len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "abstract Unix socket name is {} bytes long; at most {} fit",
-                name.len(),
-                sun_path_len() - 1
-            ),
-        ));
+        return Err(crate::error::invalid_input_string(format!(
+            "abstract Unix socket name is {} bytes long; at most {} fit",
+            name.len(),
+            sun_path_len() - 1
+        )));
     }
     cvt(SocketAddrUnix::new_abstract_name(name))
 }
@@ -291,25 +251,20 @@ pub(crate) fn send_with_fds(
     fds: &[BorrowedFd<'_>],
 ) -> io::Result<usize> {
     if fds.len() > MAX_FDS {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!(
-                "{} file descriptors in one message; at most {MAX_FDS} fit",
-                fds.len()
-            ),
-        ));
+        return Err(crate::error::invalid_input_string(format!(
+            "{} file descriptors in one message; at most {MAX_FDS} fit",
+            fds.len()
+        )));
     }
     if buf.is_empty() && !fds.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(crate::error::invalid_input(
             "file descriptors must travel with at least one byte of data",
         ));
     }
     let mut space = ControlSpace::new();
     let mut control = SendAncillaryBuffer::new(&mut space.0);
     if !fds.is_empty() && !control.push(SendAncillaryMessage::ScmRights(fds)) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(crate::error::invalid_input(
             "file descriptors do not fit in the control message",
         ));
     }
@@ -359,7 +314,7 @@ pub(crate) fn recv_with_fds(
         let got = fds.len() - start;
         // Dropping the received descriptors closes them.
         fds.truncate(start);
-        return Err(io::Error::other(format!(
+        return Err(crate::error::other_string(format!(
             "control message truncated: more file descriptors were sent than the {} \
                  that fit; the {got} received were closed ({} data bytes were read)",
             max.min(MAX_FDS),
@@ -430,7 +385,7 @@ mod tests {
     )]
     fn truncated_fds_are_an_error_and_closed() {
         let (a, b) = pair(SocketType::STREAM).unwrap();
-        let (r, w) = crate::sys::pipe::new().unwrap();
+        let (r, w) = crate::sys::fd::pipe().unwrap();
         // Room for one descriptor is, after alignment, room for a few; 16
         // are sure not to fit. All are copies of the pipe's write end.
         let sent = [w.as_fd(); 16];

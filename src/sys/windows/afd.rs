@@ -163,7 +163,7 @@ impl PollBuffers {
 pub(crate) fn nt_error(status: NTSTATUS) -> io::Error {
     // SAFETY: a pure conversion function with no pointer arguments.
     let code = unsafe { RtlNtStatusToDosError(status) };
-    io::Error::from_raw_os_error(code as i32)
+    crate::error::os(code as i32)
 }
 
 /// A handle on the AFD device, associated with a completion port; closed
@@ -347,7 +347,7 @@ fn ioctl_socket(socket: SOCKET, code: u32) -> io::Result<SOCKET> {
     };
     if r == SOCKET_ERROR {
         // SAFETY: reads this thread's last socket error.
-        return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        return Err(crate::error::os(unsafe { WSAGetLastError() }));
     }
     Ok(out)
 }

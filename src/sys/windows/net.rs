@@ -40,7 +40,7 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 /// The last Winsock error of this thread.
 fn last_error() -> io::Error {
     // SAFETY: reads a thread-local value.
-    io::Error::from_raw_os_error(unsafe { ws::WSAGetLastError() })
+    crate::error::os(unsafe { ws::WSAGetLastError() })
 }
 
 /// Turns a Winsock return value into a result.
@@ -61,10 +61,7 @@ fn raw<S: AsSocket>(s: &S) -> SOCKET {
 /// A std socket address from socket2's, which the system filled in.
 fn std_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
     addr.as_socket().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            "the system gave an address of an unknown family",
-        )
+        crate::error::invalid_data("the system gave an address of an unknown family")
     })
 }
 
@@ -122,10 +119,7 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
 /// Listeners that share an address and its connections (`SO_REUSEPORT` on
 /// Linux) have no Windows counterpart.
 pub(crate) fn tcp_bind_reuseport(_addr: &SocketAddr) -> io::Result<net::TcpListener> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "listeners that share connections (SO_REUSEPORT) are a Linux and Android addition",
-    ))
+    Err(crate::error::reuseport_unsupported())
 }
 
 /// Starts a TCP connection to `addr`; it completes when the socket turns writable.
@@ -269,8 +263,7 @@ fn iovec_count<S: AsSocket>(s: &S, n: usize) -> io::Result<usize> {
 #[cold]
 fn iovec_count_over<S: AsSocket>(s: &S) -> io::Result<usize> {
     if is_datagram(SockRef::from(s))? {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
+        return Err(crate::error::invalid_input(
             "a datagram takes at most 64 buffers on Windows",
         ));
     }
@@ -427,7 +420,7 @@ pub(crate) fn nodelay<S: AsSocket>(s: &S) -> io::Result<bool> {
 fn size_opt(size: usize) -> io::Result<usize> {
     i32::try_from(size)
         .map(|_| size)
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "buffer size too large"))
+        .map_err(|_| crate::error::invalid_input("buffer size too large"))
 }
 
 pub(crate) fn set_recv_buffer_size<S: AsSocket>(s: &S, size: usize) -> io::Result<()> {

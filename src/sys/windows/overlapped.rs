@@ -301,8 +301,7 @@ impl Binding {
     /// port bound already.
     fn bind(&self, token: Token, poll: &Poll) -> io::Result<&Arc<Shared>> {
         if token == Token::RESERVED {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
+            return Err(crate::error::invalid_input(
                 "Token(usize::MAX) is reserved and cannot be registered",
             ));
         }
@@ -311,15 +310,17 @@ impl Binding {
         if Arc::ptr_eq(inner, theirs) {
             Ok(inner)
         } else {
-            Err(crate::poll::other_poll())
+            Err(crate::error::other_poll())
         }
     }
 
     fn check(&self, poll: &Poll) -> io::Result<()> {
         match self.selector.get() {
             Some(inner) if Arc::ptr_eq(inner, poll.selector().as_ref()) => Ok(()),
-            Some(_) => Err(crate::poll::other_poll()),
-            None => Err(io::Error::other("the handle is not registered with a Poll")),
+            Some(_) => Err(crate::error::other_poll()),
+            None => Err(crate::error::other(
+                "the handle is not registered with a Poll",
+            )),
         }
     }
 }

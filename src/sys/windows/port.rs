@@ -91,7 +91,7 @@ impl Port {
             if err == WAIT_TIMEOUT {
                 return Ok(0);
             }
-            return Err(io::Error::from_raw_os_error(err as i32));
+            return Err(crate::error::os(err as i32));
         }
         Ok(n as usize)
     }

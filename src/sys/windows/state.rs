@@ -86,7 +86,7 @@ impl IoSourceState {
     fn bind(&self, shared: &Arc<Shared>) -> io::Result<&Arc<Shared>> {
         let bound = self.shared.get_or_init(|| shared.clone());
         if !Arc::ptr_eq(bound, shared) {
-            return Err(crate::poll::other_poll());
+            return Err(crate::error::other_poll());
         }
         Ok(bound)
     }
@@ -102,7 +102,7 @@ impl IoSourceState {
         let shared = self.bind(shared)?;
         let mut slot = self.slot();
         if slot.is_some() {
-            return Err(already_registered());
+            return Err(crate::error::socket_registered_already());
         }
         // The socket under a handle never changes: ask once.
         let base = match self.base.load(Ordering::Relaxed) {
@@ -130,7 +130,7 @@ impl IoSourceState {
         let shared = self.bind(shared)?;
         let slot = self.slot();
         let Some(mut locked) = slot.and_then(|r| r.lock(shared.slab())) else {
-            return Err(not_registered());
+            return Err(crate::error::socket_not_registered());
         };
         locked.reregister(token, interest, opts)
     }
@@ -145,7 +145,7 @@ impl IoSourceState {
     fn release(&self, shared: &Shared) -> io::Result<()> {
         let mut slot = self.slot();
         let Some(mut locked) = slot.and_then(|r| r.lock(shared.slab())) else {
-            return Err(not_registered());
+            return Err(crate::error::socket_not_registered());
         };
         locked.deregister(shared.slab());
         drop(locked);
@@ -160,20 +160,4 @@ impl Drop for IoSourceState {
             let _ = self.release(shared);
         }
     }
-}
-
-#[cold]
-fn already_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        "the socket is registered already",
-    )
-}
-
-#[cold]
-fn not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the socket is not registered with this Poll",
-    )
 }
