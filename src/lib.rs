@@ -85,6 +85,7 @@
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
+mod bits;
 pub mod channel;
 mod error;
 pub mod event;

@@ -1,6 +1,8 @@
 //! [`PollOpt`]: how a registration triggers.
 
-use std::{fmt, ops};
+use std::fmt;
+
+use crate::bits::{bit_set, fmt_names, Bits};
 
 const EDGE: usize = 0b0001;
 const LEVEL: usize = 0b0010;
@@ -187,67 +189,34 @@ impl PollOpt {
     }
 }
 
-// The operators take a `PollOpt`, exactly as in the classic API (only
-// `Ready`'s take anything that converts into one).
-macro_rules! opt_ops {
-    ($($tr:ident $f:ident $atr:ident $af:ident ($a:ident, $b:ident) => $e:expr;)*) => {$(
-        impl ops::$tr for PollOpt {
-            type Output = PollOpt;
-            #[inline]
-            fn $f(self, other: PollOpt) -> PollOpt {
-                let ($a, $b) = (self.0, other.0);
-                PollOpt($e)
-            }
-        }
-        impl ops::$atr for PollOpt {
-            #[inline]
-            fn $af(&mut self, other: PollOpt) {
-                let ($a, $b) = (self.0, other.0);
-                self.0 = $e;
-            }
-        }
-    )*};
-}
-
-opt_ops! {
-    BitOr bitor BitOrAssign bitor_assign (a, b) => a | b;
-    BitXor bitxor BitXorAssign bitxor_assign (a, b) => a ^ b;
-    BitAnd bitand BitAndAssign bitand_assign (a, b) => a & b;
-    Sub sub SubAssign sub_assign (a, b) => a & !b;
-}
-
-impl ops::Not for PollOpt {
-    type Output = PollOpt;
-    /// The complement within the four options (edge, level, oneshot, urgent).
+impl Bits for PollOpt {
     #[inline]
-    fn not(self) -> PollOpt {
-        PollOpt(!self.0 & KNOWN)
+    fn to_bits(self) -> usize {
+        self.0
+    }
+    #[inline]
+    fn from_bits(bits: usize) -> PollOpt {
+        PollOpt(bits)
     }
 }
 
+// The operators take a `PollOpt`, exactly as in the classic API (only
+// `Ready`'s take anything that converts into one); `!` is the complement
+// within the four options (edge, level, oneshot, urgent).
+bit_set!(PollOpt, exact, not KNOWN);
+
+/// The names `Debug` writes, in order.
+const NAMES: [(usize, &str); 5] = [
+    (EDGE, "Edge-Triggered"),
+    (LEVEL, "Level-Triggered"),
+    (ONESHOT, "OneShot"),
+    (URGENT, "Urgent"),
+    (EXCLUSIVE, "Exclusive"),
+];
+
 impl fmt::Debug for PollOpt {
-    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (EDGE, "Edge-Triggered"),
-            (LEVEL, "Level-Triggered"),
-            (ONESHOT, "OneShot"),
-            (URGENT, "Urgent"),
-            (EXCLUSIVE, "Exclusive"),
-        ];
-        let mut one = false;
-        for (bit, name) in names {
-            if self.0 & bit != 0 {
-                if one {
-                    write!(fmt, " | ")?;
-                }
-                write!(fmt, "{name}")?;
-                one = true;
-            }
-        }
-        if !one {
-            fmt.write_str("(empty)")?;
-        }
-        Ok(())
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_names(self.0, &NAMES, f)
     }
 }
 

@@ -1,6 +1,8 @@
 //! The [`Ready`] readiness set.
 
-use std::{fmt, ops};
+use std::fmt;
+
+use crate::bits::{bit_set, fmt_names, Bits};
 
 pub(crate) const READABLE: usize = 0b0000_0001;
 pub(crate) const WRITABLE: usize = 0b0000_0010;
@@ -205,99 +207,35 @@ impl Ready {
     }
 }
 
-macro_rules! bit_ops {
-    ($ty:ident) => {
-        impl<T: Into<$ty>> ::std::ops::BitOr<T> for $ty {
-            type Output = $ty;
-            #[inline]
-            fn bitor(self, other: T) -> $ty {
-                $ty(self.0 | other.into().0)
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::BitXor<T> for $ty {
-            type Output = $ty;
-            #[inline]
-            fn bitxor(self, other: T) -> $ty {
-                $ty(self.0 ^ other.into().0)
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::BitAnd<T> for $ty {
-            type Output = $ty;
-            #[inline]
-            fn bitand(self, other: T) -> $ty {
-                $ty(self.0 & other.into().0)
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::Sub<T> for $ty {
-            type Output = $ty;
-            #[inline]
-            fn sub(self, other: T) -> $ty {
-                $ty(self.0 & !other.into().0)
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::BitOrAssign<T> for $ty {
-            #[inline]
-            fn bitor_assign(&mut self, other: T) {
-                self.0 |= other.into().0;
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::BitXorAssign<T> for $ty {
-            #[inline]
-            fn bitxor_assign(&mut self, other: T) {
-                self.0 ^= other.into().0;
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::BitAndAssign<T> for $ty {
-            #[inline]
-            fn bitand_assign(&mut self, other: T) {
-                self.0 &= other.into().0;
-            }
-        }
-        impl<T: Into<$ty>> ::std::ops::SubAssign<T> for $ty {
-            #[inline]
-            fn sub_assign(&mut self, other: T) {
-                self.0 &= !other.into().0;
-            }
-        }
-    };
-}
-
-bit_ops!(Ready);
-
-impl ops::Not for Ready {
-    type Output = Ready;
-    /// The complement within [`Ready::all`].
+impl Bits for Ready {
     #[inline]
-    fn not(self) -> Ready {
-        Ready(!self.0 & ALL)
+    fn to_bits(self) -> usize {
+        self.0
+    }
+    #[inline]
+    fn from_bits(bits: usize) -> Ready {
+        Ready(bits)
     }
 }
 
+// The operators take anything that converts into a `Ready` (a `UnixReady`
+// too); `!` is the complement within `Ready::all`.
+bit_set!(Ready, into Ready, not ALL);
+
+/// The names `Debug` writes, in order.
+const NAMES: [(usize, &str); 7] = [
+    (READABLE, "Readable"),
+    (WRITABLE, "Writable"),
+    (ERROR, "Error"),
+    (HUP, "Hup"),
+    (AIO, "Aio"),
+    (LIO, "Lio"),
+    (PRIORITY, "Priority"),
+];
+
 impl fmt::Debug for Ready {
-    fn fmt(&self, fmt: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const NAMES: [(usize, &str); 7] = [
-            (READABLE, "Readable"),
-            (WRITABLE, "Writable"),
-            (ERROR, "Error"),
-            (HUP, "Hup"),
-            (AIO, "Aio"),
-            (LIO, "Lio"),
-            (PRIORITY, "Priority"),
-        ];
-        let mut one = false;
-        for (bit, name) in NAMES {
-            if self.0 & bit != 0 {
-                if one {
-                    write!(fmt, " | ")?;
-                }
-                write!(fmt, "{name}")?;
-                one = true;
-            }
-        }
-        if !one {
-            fmt.write_str("(empty)")?;
-        }
-        Ok(())
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_names(self.0, &NAMES, f)
     }
 }
 

@@ -1,6 +1,7 @@
 use std::{fmt, ops};
 
-use crate::ready::{AIO_IF_PRESENT, ERROR, HUP, LIO_IF_PRESENT, PRIORITY};
+use crate::bits::{bit_set, Bits};
+use crate::ready::{AIO_IF_PRESENT, ALL, ERROR, HUP, LIO_IF_PRESENT, PRIORITY};
 use crate::Ready;
 
 /// Unix-specific readiness: error, hang-up, priority, and the AIO and LIO
@@ -139,73 +140,20 @@ impl ops::DerefMut for UnixReady {
     }
 }
 
-impl<T: Into<Ready>> ops::BitOr<T> for UnixReady {
-    type Output = UnixReady;
+impl Bits for UnixReady {
     #[inline]
-    fn bitor(self, other: T) -> UnixReady {
-        UnixReady(self.0 | other.into())
+    fn to_bits(self) -> usize {
+        self.0.as_usize()
+    }
+    #[inline]
+    fn from_bits(bits: usize) -> UnixReady {
+        UnixReady(Ready::from_usize(bits))
     }
 }
 
-impl<T: Into<Ready>> ops::BitXor<T> for UnixReady {
-    type Output = UnixReady;
-    #[inline]
-    fn bitxor(self, other: T) -> UnixReady {
-        UnixReady(self.0 ^ other.into())
-    }
-}
-
-impl<T: Into<Ready>> ops::BitAnd<T> for UnixReady {
-    type Output = UnixReady;
-    #[inline]
-    fn bitand(self, other: T) -> UnixReady {
-        UnixReady(self.0 & other.into())
-    }
-}
-
-impl<T: Into<Ready>> ops::Sub<T> for UnixReady {
-    type Output = UnixReady;
-    #[inline]
-    fn sub(self, other: T) -> UnixReady {
-        UnixReady(self.0 - other.into())
-    }
-}
-
-impl<T: Into<Ready>> ops::BitOrAssign<T> for UnixReady {
-    #[inline]
-    fn bitor_assign(&mut self, other: T) {
-        self.0 |= other.into();
-    }
-}
-
-impl<T: Into<Ready>> ops::BitXorAssign<T> for UnixReady {
-    #[inline]
-    fn bitxor_assign(&mut self, other: T) {
-        self.0 ^= other.into();
-    }
-}
-
-impl<T: Into<Ready>> ops::BitAndAssign<T> for UnixReady {
-    #[inline]
-    fn bitand_assign(&mut self, other: T) {
-        self.0 &= other.into();
-    }
-}
-
-impl<T: Into<Ready>> ops::SubAssign<T> for UnixReady {
-    #[inline]
-    fn sub_assign(&mut self, other: T) {
-        self.0 -= other.into();
-    }
-}
-
-impl ops::Not for UnixReady {
-    type Output = UnixReady;
-    #[inline]
-    fn not(self) -> UnixReady {
-        UnixReady(!self.0)
-    }
-}
+// As `Ready`'s: the operators take anything that converts into a `Ready`,
+// and `!` is the complement within `Ready::all`.
+bit_set!(UnixReady, into Ready, not ALL);
 
 impl fmt::Debug for UnixReady {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
