@@ -2,10 +2,8 @@
 
 use std::{fmt, io, sync::Arc};
 
+use crate::sys::record::{Decoded, READ_CLOSED, WRITE_CLOSED};
 use crate::{sys, Poll, PollOpt, Ready, Token};
-
-const READ_CLOSED: u8 = 0b01;
-const WRITE_CLOSED: u8 = 0b10;
 
 /// One readiness event: which handle (its [`Token`]) became ready, and how.
 ///
@@ -36,31 +34,28 @@ impl Event {
     /// Builds an event from its readiness and token.
     #[inline]
     pub fn new(readiness: Ready, token: Token) -> Event {
-        let closed = if readiness.is_hup() {
-            READ_CLOSED | WRITE_CLOSED
-        } else {
-            0
-        };
         Event {
             kind: readiness,
             token,
-            closed,
+            closed: Decoded::user_closed(readiness.as_usize()),
         }
     }
 
-    /// Builds an event whose read and write closing conditions are known apart.
+    /// The event of a record its backend decoded: the one place where a
+    /// system's report becomes an `Event`.
     #[inline]
-    pub(crate) fn with_closed(
-        readiness: Ready,
-        token: Token,
-        read_closed: bool,
-        write_closed: bool,
-    ) -> Event {
+    pub(crate) fn from_decoded(d: Decoded) -> Event {
         Event {
-            kind: readiness,
-            token,
-            closed: (read_closed as u8) | ((write_closed as u8) << 1),
+            kind: Ready::from_usize(d.readiness),
+            token: Token(d.token),
+            closed: d.closed,
         }
+    }
+
+    /// The event of one of the backend's records.
+    #[inline]
+    pub(crate) fn from_record(rec: &sys::SysEvent) -> Event {
+        Event::from_decoded(sys::decode(rec))
     }
 
     /// The readiness of the handle.
@@ -203,7 +198,7 @@ impl Events {
     /// The event at index `idx`, if there is one.
     #[inline]
     pub fn get(&self, idx: usize) -> Option<Event> {
-        self.inner.get(idx).map(sys::event::to_event)
+        self.inner.get(idx).map(Event::from_record)
     }
 
     /// An iterator over the events of the last poll.
@@ -256,7 +251,7 @@ impl Iterator for Iter<'_> {
         // SAFETY: at most one past the end of the slice.
         self.next = unsafe { self.next.add(1) };
         self.left -= 1;
-        Some(sys::event::to_event(rec))
+        Some(Event::from_record(rec))
     }
 
     #[inline]

@@ -260,7 +260,7 @@ impl Poll {
             };
             return self.poll_after_quick(events, ms, errno);
         }
-        self.poll_general(events, quick_timeout(ms))
+        self.poll_general(events, sys::quick_timeout(ms))
     }
 
     /// After a fast-path wait that failed with `errno` (no events then) or
@@ -268,7 +268,7 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_after_quick(&self, events: &mut Events, ms: isize, errno: i32) -> io::Result<usize> {
-        let timeout = quick_timeout(ms);
+        let timeout = sys::quick_timeout(ms);
         if events.is_empty() {
             if errno == sys::EINTR {
                 // The general path waits again.
@@ -509,16 +509,6 @@ impl Drop for Poll {
         if let Some(q) = self.queue.get() {
             q.close();
         }
-    }
-}
-
-/// The timeout that the fast path's milliseconds (`-1` or `0`) stand for.
-#[inline]
-pub(crate) fn quick_timeout(ms: isize) -> Option<Duration> {
-    if ms < 0 {
-        None
-    } else {
-        Some(Duration::ZERO)
     }
 }
 

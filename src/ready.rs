@@ -3,34 +3,21 @@
 use std::fmt;
 
 use crate::bits::{bit_set, fmt_names, Bits};
+use crate::sys;
 
-pub(crate) const READABLE: usize = 0b0000_0001;
-pub(crate) const WRITABLE: usize = 0b0000_0010;
-pub(crate) const ERROR: usize = 0b0000_0100;
-pub(crate) const HUP: usize = 0b0000_1000;
-// Platform bits, exposed through `unix::UnixReady`.
-#[allow(dead_code)]
-pub(crate) const AIO: usize = 0b0001_0000;
-#[allow(dead_code)]
-pub(crate) const LIO: usize = 0b0010_0000;
-#[allow(dead_code)]
-pub(crate) const PRIORITY: usize = 0b0100_0000;
+// The bits' layout is the one the backends' records decode into.
+use crate::sys::record::{AIO, LIO};
+pub(crate) use crate::sys::record::{ERROR, HUP, PRIORITY, READABLE, WRITABLE};
 
-// The platform's value of each platform bit: 0 where the system has no such
-// readiness, so that `UnixReady::aio()` and `lio()` are the empty set there
-// (as in the classic API) and `all()` holds exactly what can be reported.
-#[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
-pub(crate) const AIO_IF_PRESENT: usize = AIO;
-#[cfg(not(any(target_os = "macos", target_os = "ios", target_os = "freebsd")))]
-pub(crate) const AIO_IF_PRESENT: usize = 0;
-#[cfg(target_os = "freebsd")]
-pub(crate) const LIO_IF_PRESENT: usize = LIO;
-#[cfg(not(target_os = "freebsd"))]
-pub(crate) const LIO_IF_PRESENT: usize = 0;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const PRIORITY_IF_PRESENT: usize = PRIORITY;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-const PRIORITY_IF_PRESENT: usize = 0;
+// The platform's value of each platform bit, from what the backend says
+// it reports: 0 where the system has no such readiness, so that
+// `UnixReady::aio()` and `lio()` are the empty set there (as in the
+// classic API) and `all()` holds exactly what can be reported.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) const AIO_IF_PRESENT: usize = AIO & sys::EXTRA_READINESS;
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) const LIO_IF_PRESENT: usize = LIO & sys::EXTRA_READINESS;
+const PRIORITY_IF_PRESENT: usize = PRIORITY & sys::EXTRA_READINESS;
 
 /// Every readiness bit this platform can report.
 pub(crate) const ALL: usize =

@@ -10,7 +10,10 @@ use evio::net::{TcpListener, TcpStream};
 use evio::{Events, Poll, PollOpt, Ready, Token};
 
 mod common;
-use common::{accept, localhost, tcp_pair as pair, tcp_pair_on as pair_on, wait_for, would_block, DEADLINE, TICK};
+use common::{
+    accept, localhost, tcp_pair as pair, tcp_pair_on as pair_on, wait_for, would_block, DEADLINE,
+    TICK,
+};
 
 /// Reads until `buf` is full, waiting on `poll` for readiness (bounded).
 fn read_exact(poll: &Poll, events: &mut Events, mut s: &TcpStream, buf: &mut [u8]) {

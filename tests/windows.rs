@@ -4,7 +4,6 @@
 #![cfg(windows)]
 
 use std::io::{self, Read, Write};
-use std::net::SocketAddr;
 use std::os::windows::io::{
     AsRawSocket, AsSocket, FromRawSocket, IntoRawSocket, OwnedSocket, RawSocket,
 };

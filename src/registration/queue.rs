@@ -522,13 +522,13 @@ impl ReadinessQueue {
 
     /// Turns queued nodes into events after the OS's events in `events`.
     pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> Delivery {
-        events.remove_token(Token::RESERVED);
+        events.remove_token(Token::RESERVED.0);
         let room = events.capacity().saturating_sub(events.len());
         // Counted for the `stats` feature only.
         #[cfg_attr(not(feature = "stats"), allow(unused_mut))]
         let mut count = 0;
         let looked = self.deliver_with(room, |token, ready| {
-            events.push_user(token, ready);
+            events.push_user(token.0, ready.as_usize());
             #[cfg(feature = "stats")]
             {
                 count += 1;

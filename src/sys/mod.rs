@@ -4,10 +4,13 @@
 //! uses without knowing which backend it got:
 //!
 //! - `Selector`: `new()`, `select(&self, &mut Events, Option<Duration>)`,
-//!   `register`, `reregister`, `deregister`;
-//! - `Events`: the OS's own event records (`with_capacity`, `capacity`, `len`,
-//!   `get`, `clear`, `push_user`, `remove_token`), and `event::to_event` that
-//!   turns one record into an [`Event`](crate::event::Event) when it is read;
+//!   `select_quick` (the fast path's wait), `register`, `reregister`,
+//!   `deregister`;
+//! - `Events`: the backend's own records (`with_capacity`, `capacity`,
+//!   `len`, `get`, `records`, `clear`, `push_user`, `remove_token`), of type
+//!   `SysEvent`, and `decode(&SysEvent) -> record::Decoded`: the record's
+//!   token, readiness bits and closed marks, which `event.rs` turns into an
+//!   [`Event`](crate::event::Event) when it is read;
 //! - `Waker`: `new(&Selector, Token)`, `wake(&self)`;
 //! - `IoSourceState`: what a socket needs beside its descriptor to be
 //!   registered (nothing on Unix; on Windows its slot in the selector, and
@@ -15,13 +18,37 @@
 //!   which is why Windows's `Selector::register`, `reregister` and
 //!   `deregister` take the state rather than the descriptor).
 //!
-//! Each backend also exports its platform facts as constants:
-//! `SELECT_REJECTS_ZERO_CAPACITY`, true where the selector's `select`
-//! itself fails on an `Events` of capacity 0 (epoll: the kernel answers
-//! `EINVAL`), so that `Poll::poll` need not look first.
+//! Each backend also exports its platform facts as constants, which the
+//! portable layer reads:
+//!
+//! - `SELECT_REJECTS_ZERO_CAPACITY`: true where the selector's `select`
+//!   itself fails on an `Events` of capacity 0 (epoll: the kernel answers
+//!   `EINVAL`), so that `Poll::poll` need not look first;
+//! - `EXTRA_READINESS`: the readiness bits beyond readable, writable,
+//!   error and hang-up that the backend reports (priority, AIO, LIO), of
+//!   which `Ready::all` and `UnixReady` are made;
+//! - `EINTR`: the error number of a wait interrupted by a signal.
+//!
+//! [`record`] is what the backends share: the readiness bits' layout, the
+//! decoded record, and the record buffer of kqueue and Windows. It names
+//! no system, and nothing in a backend depends on the portable layer's
+//! events.
 //!
 //! This is the one place where the backend family is chosen; the Unix
 //! family chooses between epoll and kqueue in `unix/mod.rs`.
+
+pub(crate) mod record;
+
+/// The timeout that the fast path's milliseconds (`-1` or `0`) stand for,
+/// for the backends whose `select_quick` is their `select`.
+#[inline]
+pub(crate) fn quick_timeout(ms: isize) -> Option<std::time::Duration> {
+    if ms < 0 {
+        None
+    } else {
+        Some(std::time::Duration::ZERO)
+    }
+}
 
 #[cfg(not(any(
     windows,

@@ -125,7 +125,10 @@ pub fn tcp_pair() -> (TcpStream, TcpStream) {
 
 /// A connected pair of non-blocking std Unix stream sockets.
 #[cfg(unix)]
-pub fn unix_pair() -> (std::os::unix::net::UnixStream, std::os::unix::net::UnixStream) {
+pub fn unix_pair() -> (
+    std::os::unix::net::UnixStream,
+    std::os::unix::net::UnixStream,
+) {
     let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
     a.set_nonblocking(true).unwrap();
     b.set_nonblocking(true).unwrap();

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rustix::event::{epoll, eventfd, EventfdFlags, Timespec};
 
 use super::cvt;
-use crate::ready::{ERROR, HUP, PRIORITY, READABLE, WRITABLE};
+use crate::sys::record::{self, Decoded, ERROR, HUP, PRIORITY, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
 /// Where a record that evio writes itself (user-space readiness) keeps its
@@ -27,6 +27,10 @@ const USER_BITS: usize = 0xff;
 /// need not check the capacity first: its general path gives the
 /// documented error after the failed wait.
 pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = true;
+
+/// Beyond readable, writable, error and hang-up, epoll reports priority
+/// (`EPOLLPRI`).
+pub(crate) const EXTRA_READINESS: usize = PRIORITY;
 
 /// Whole seconds that fit, as milliseconds, in `epoll_wait`'s C int.
 const MAX_SECS: u64 = 2_000_000;
@@ -548,26 +552,26 @@ impl Events {
 
     /// Appends a user-space readiness event; false when the buffer is full.
     #[inline]
-    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
+    pub(crate) fn push_user(&mut self, token: usize, readiness: usize) -> bool {
         let Some(slot) = self.buf.get_mut(self.len) else {
             return false;
         };
         *slot = epoll::Event {
             flags: epoll::EventFlags::from_bits_retain(
-                ((ready.as_usize() & USER_BITS) as u32) << USER_SHIFT,
+                ((readiness & USER_BITS) as u32) << USER_SHIFT,
             ),
-            data: epoll::EventData::new_u64(token.0 as u64),
+            data: epoll::EventData::new_u64(token as u64),
         };
         self.len += 1;
         true
     }
 
     /// Removes the records carrying `token` (evio's internal wake-ups).
-    pub(crate) fn remove_token(&mut self, token: Token) {
+    pub(crate) fn remove_token(&mut self, token: usize) {
         let mut kept = 0;
         for i in 0..self.len {
             let data = self.buf[i].data;
-            if data.u64() != token.0 as u64 {
+            if data.u64() != token as u64 {
                 self.buf[kept] = self.buf[i];
                 kept += 1;
             }
@@ -576,49 +580,48 @@ impl Events {
     }
 }
 
-/// Conversion of a record into an [`Event`](crate::event::Event).
-pub(crate) mod event {
-    use super::*;
-    use crate::event::Event;
-
-    #[inline]
-    pub(crate) fn to_event(e: &epoll::Event) -> Event {
-        // Copies out of the (packed) record.
-        let (flags, data) = (e.flags, e.data);
-        let bits = flags.bits();
-        let token = Token(data.u64() as usize);
-        const IN: u32 = epoll::EventFlags::IN.bits();
-        const OUT: u32 = epoll::EventFlags::OUT.bits();
-        const PRI: u32 = epoll::EventFlags::PRI.bits();
-        const ERR: u32 = epoll::EventFlags::ERR.bits();
-        const HUP_: u32 = epoll::EventFlags::HUP.bits();
-        const RDHUP: u32 = epoll::EventFlags::RDHUP.bits();
-        // A user-space record's readiness (0 for the kernel's records).
-        let user = (bits >> USER_SHIFT) as usize & USER_BITS;
-        let mut kind = user;
-        if bits & (IN | PRI) != 0 {
-            kind |= READABLE;
-        }
-        if bits & OUT != 0 {
-            kind |= WRITABLE;
-        }
-        if bits & PRI != 0 {
-            kind |= PRIORITY;
-        }
-        if bits & ERR != 0 {
-            kind |= ERROR;
-        }
-        // Hang-up is the kernel's `EPOLLHUP` (both directions shut, or a
-        // reset), as the classic API reports it; a peer's half close
-        // (`EPOLLRDHUP`) is readable and end-of-stream only.
-        if bits & HUP_ != 0 {
-            kind |= HUP;
-        }
-        // A user-space hang-up closes both halves, as `Event::new` says.
-        let user_hup = user & HUP != 0;
-        let read_closed = bits & HUP_ != 0 || (bits & IN != 0 && bits & RDHUP != 0) || user_hup;
-        let write_closed = bits & HUP_ != 0 || bits & ERR != 0 || user_hup;
-        Event::with_closed(Ready::from_usize(kind), token, read_closed, write_closed)
+/// What a record reports: its token, readiness and closed marks.
+#[inline]
+pub(crate) fn decode(e: &epoll::Event) -> Decoded {
+    // Copies out of the (packed) record.
+    let (flags, data) = (e.flags, e.data);
+    let bits = flags.bits();
+    const IN: u32 = epoll::EventFlags::IN.bits();
+    const OUT: u32 = epoll::EventFlags::OUT.bits();
+    const PRI: u32 = epoll::EventFlags::PRI.bits();
+    const ERR: u32 = epoll::EventFlags::ERR.bits();
+    const HUP_: u32 = epoll::EventFlags::HUP.bits();
+    const RDHUP: u32 = epoll::EventFlags::RDHUP.bits();
+    // A user-space record's readiness (0 for the kernel's records).
+    let user = (bits >> USER_SHIFT) as usize & USER_BITS;
+    let mut kind = user;
+    if bits & (IN | PRI) != 0 {
+        kind |= READABLE;
+    }
+    if bits & OUT != 0 {
+        kind |= WRITABLE;
+    }
+    if bits & PRI != 0 {
+        kind |= PRIORITY;
+    }
+    if bits & ERR != 0 {
+        kind |= ERROR;
+    }
+    // Hang-up is the kernel's `EPOLLHUP` (both directions shut, or a
+    // reset), as the classic API reports it; a peer's half close
+    // (`EPOLLRDHUP`) is readable and end-of-stream only.
+    if bits & HUP_ != 0 {
+        kind |= HUP;
+    }
+    // A user-space hang-up closes both halves, as `Event::new` says.
+    let user_hup = user & HUP != 0;
+    let read_closed = bits & HUP_ != 0 || (bits & IN != 0 && bits & RDHUP != 0) || user_hup;
+    let write_closed = bits & HUP_ != 0 || bits & ERR != 0 || user_hup;
+    Decoded {
+        token: data.u64() as usize,
+        readiness: kind,
+        closed: (read_closed as u8 * record::READ_CLOSED)
+            | (write_closed as u8 * record::WRITE_CLOSED),
     }
 }
 
@@ -668,6 +671,10 @@ mod tests {
     use super::*;
     use crate::event::Event;
 
+    fn to_event(rec: &epoll::Event) -> Event {
+        Event::from_decoded(decode(rec))
+    }
+
     #[test]
     fn flag_mapping() {
         use epoll::EventFlags as F;
@@ -709,14 +716,14 @@ mod tests {
     fn user_records_round_trip() {
         let mut ev = Events::with_capacity(2);
         let r = Ready::readable() | Ready::from_usize(PRIORITY);
-        assert!(ev.push_user(Token(3), r));
-        assert!(ev.push_user(Token(4), Ready::writable()));
-        assert!(!ev.push_user(Token(5), Ready::writable()));
-        let e = event::to_event(ev.get(0).unwrap());
+        assert!(ev.push_user(3, r.as_usize()));
+        assert!(ev.push_user(4, WRITABLE));
+        assert!(!ev.push_user(5, WRITABLE));
+        let e = to_event(ev.get(0).unwrap());
         assert_eq!((e.readiness(), e.token()), (r, Token(3)));
-        ev.remove_token(Token(3));
+        ev.remove_token(3);
         assert_eq!(ev.len(), 1);
-        assert_eq!(event::to_event(ev.get(0).unwrap()).token(), Token(4));
+        assert_eq!(to_event(ev.get(0).unwrap()).token(), Token(4));
         assert!(ev.get(1).is_none());
     }
 
@@ -725,8 +732,8 @@ mod tests {
         for bits in 1..=USER_BITS {
             let mut ev = Events::with_capacity(1);
             let r = Ready::from_usize(bits);
-            assert!(ev.push_user(Token(bits), r));
-            let e = event::to_event(ev.get(0).unwrap());
+            assert!(ev.push_user(bits, r.as_usize()));
+            let e = to_event(ev.get(0).unwrap());
             assert_eq!(e.readiness(), r, "bits {bits:#x}");
             assert_eq!(e, Event::new(r, Token(bits)));
             // A user-space hang-up closes both halves, as `Event::new` says.
@@ -781,7 +788,7 @@ mod tests {
             Err(e) => panic!("epoll_pwait2: {e}"),
         }
         assert_eq!(events.len(), 1);
-        assert_eq!(event::to_event(events.get(0).unwrap()).token(), Token(7));
+        assert_eq!(to_event(events.get(0).unwrap()).token(), Token(7));
     }
 
     #[test]
@@ -794,7 +801,7 @@ mod tests {
             flags: F::OUT,
             data: epoll::EventData::new_u64(9),
         };
-        let e = event::to_event(&rec);
+        let e = to_event(&rec);
         assert_eq!((e.readiness(), e.token()), (Ready::writable(), Token(9)));
     }
 }

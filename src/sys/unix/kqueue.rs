@@ -23,13 +23,25 @@ use std::time::Duration;
 
 use self::logic::{Filter, Op, Record};
 use super::cvt;
+use crate::sys::record::{RecordBuf, UserRecord, HUP};
 use crate::{PollOpt, Ready, Token};
 
 pub(crate) mod logic;
 
+pub(crate) use self::logic::decode;
+
 /// kqueue accepts an event list of length 0 (it only applies changes), so
 /// `Poll::poll` checks the capacity itself.
 pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
+/// Beyond readable, writable, error and hang-up: the AIO filter (macOS,
+/// iOS, FreeBSD) and the LIO filter (FreeBSD).
+#[cfg(target_os = "freebsd")]
+pub(crate) const EXTRA_READINESS: usize = crate::sys::record::AIO | crate::sys::record::LIO;
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+pub(crate) const EXTRA_READINESS: usize = crate::sys::record::AIO;
+#[cfg(not(any(target_os = "macos", target_os = "ios", target_os = "freebsd")))]
+pub(crate) const EXTRA_READINESS: usize = 0;
 
 // The `EV_*` values `logic` uses are the system's. (The casts are needed
 // where the constants are `u16`, and no-ops on NetBSD.)
@@ -157,7 +169,7 @@ impl Selector {
         events: &mut Events,
         timeout_ms: isize,
     ) -> Result<usize, i32> {
-        match self.select(events, crate::poll::quick_timeout(timeout_ms)) {
+        match self.select(events, crate::sys::quick_timeout(timeout_ms)) {
             Ok(()) => Ok(events.len()),
             Err(e) => {
                 events.clear();
@@ -169,7 +181,8 @@ impl Selector {
     /// Waits for events, at most `timeout` (to the nanosecond), then turns
     /// the records into one readiness per token, in place.
     pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
-        events.buf.clear();
+        let cap = events.capacity().min(libc::c_int::MAX as usize);
+        let buf = events.refill();
         let ts = timeout.map(|to| libc::timespec {
             tv_sec: to.as_secs().min(MAX_SECS) as libc::time_t,
             tv_nsec: to.subsec_nanos() as _,
@@ -177,16 +190,15 @@ impl Selector {
         let ts_ptr = ts
             .as_ref()
             .map_or(ptr::null(), |t| t as *const libc::timespec);
-        let cap = events.cap.min(libc::c_int::MAX as usize);
-        // SAFETY: the buffer has room for `cap` records (its capacity is at
-        // least `events.cap`); no change is passed; `ts` lives across the
-        // call.
+        // SAFETY: the buffer has room for `cap` records (at most its
+        // capacity, see `RecordBuf::refill`); no change is passed; `ts`
+        // lives across the call.
         let n = unsafe {
             libc::kevent(
                 self.kq.as_raw_fd(),
                 ptr::null(),
                 0,
-                events.buf.as_mut_ptr(),
+                buf.as_mut_ptr(),
                 cap as _,
                 ts_ptr,
             )
@@ -195,9 +207,9 @@ impl Selector {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: the kernel initialized the first `n` (<= cap) records.
-        unsafe { events.buf.set_len(n as usize) };
-        let len = logic::cook(&mut events.buf);
-        events.buf.truncate(len);
+        unsafe { buf.set_len(n as usize) };
+        let len = logic::cook(buf);
+        buf.truncate(len);
         Ok(())
     }
 
@@ -320,82 +332,28 @@ pub(crate) type SysEvent = libc::kevent;
 
 /// The kernel's event records. After a poll each holds its token in
 /// `udata` and its readiness in `data` (see [`logic::cook`]).
-pub(crate) struct Events {
-    buf: Vec<libc::kevent>,
-    cap: usize,
-}
+pub(crate) type Events = RecordBuf<libc::kevent>;
 
 // SAFETY: `udata` is a raw pointer on some systems, but evio stores a token
 // there and never dereferences it: the records are plain data.
-unsafe impl Send for Events {}
+unsafe impl Send for RecordBuf<libc::kevent> {}
 // SAFETY: as above; shared access only reads plain data.
-unsafe impl Sync for Events {}
+unsafe impl Sync for RecordBuf<libc::kevent> {}
 
-impl Events {
-    pub(crate) fn with_capacity(cap: usize) -> Events {
-        Events {
-            buf: Vec::with_capacity(cap),
-            cap,
-        }
-    }
-
+impl UserRecord for libc::kevent {
+    /// A cooked record (see [`logic::pack`]).
     #[inline]
-    pub(crate) fn capacity(&self) -> usize {
-        self.cap
-    }
-
-    #[inline]
-    pub(crate) fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    #[inline]
-    pub(crate) fn get(&self, idx: usize) -> Option<&libc::kevent> {
-        self.buf.get(idx)
-    }
-
-    /// The last poll's records.
-    #[inline]
-    pub(crate) fn records(&self) -> &[SysEvent] {
-        &self.buf
-    }
-
-    #[inline]
-    pub(crate) fn clear(&mut self) {
-        self.buf.clear();
-    }
-
-    /// Appends a user-space readiness event; false when the buffer is full.
-    #[inline]
-    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
-        if self.buf.len() >= self.cap {
-            return false;
-        }
+    fn user(token: usize, readiness: usize) -> libc::kevent {
         let mut k = zeroed();
-        k.set_udata(token.0);
-        k.set_data(logic::pack(
-            ready.as_usize(),
-            ready.is_hup(),
-            ready.is_hup(),
-        ));
-        // Never reallocates: len < cap <= the capacity allocated at creation.
-        self.buf.push(k);
-        true
+        k.set_udata(token);
+        let hup = readiness & HUP != 0;
+        k.set_data(logic::pack(readiness, hup, hup));
+        k
     }
-
-    /// Removes the records carrying `token` (evio's internal wake-ups).
-    pub(crate) fn remove_token(&mut self, token: Token) {
-        self.buf.retain(|e| e.udata() != token.0);
-    }
-}
-
-/// Conversion of a record into an [`Event`](crate::event::Event).
-pub(crate) mod event {
-    use crate::event::Event;
 
     #[inline]
-    pub(crate) fn to_event(e: &libc::kevent) -> Event {
-        super::logic::event_of(e)
+    fn token(&self) -> usize {
+        self.udata()
     }
 }
 
@@ -528,13 +486,14 @@ mod tests {
 
     use super::*;
     use crate::event::Event;
+    use crate::sys::record::WRITABLE;
 
     const SHORT: Option<Duration> = Some(Duration::from_millis(500));
 
     fn poll(sel: &Selector, events: &mut Events, timeout: Option<Duration>) -> Vec<Event> {
         sel.select(events, timeout).unwrap();
         (0..events.len())
-            .map(|i| event::to_event(events.get(i).unwrap()))
+            .map(|i| Event::from_decoded(decode(events.get(i).unwrap())))
             .collect()
     }
 
@@ -642,12 +601,12 @@ mod tests {
         waker.wake().unwrap();
         sel.select(&mut events, SHORT).unwrap();
         assert_eq!(events.len(), 1);
-        events.remove_token(Token::RESERVED);
+        events.remove_token(Token::RESERVED.0);
         assert_eq!(events.len(), 0);
-        assert!(events.push_user(Token(1), Ready::hup()));
-        assert!(events.push_user(Token(2), Ready::writable()));
-        assert!(!events.push_user(Token(3), Ready::writable()));
-        let e = event::to_event(events.get(0).unwrap());
+        assert!(events.push_user(1, HUP));
+        assert!(events.push_user(2, WRITABLE));
+        assert!(!events.push_user(3, WRITABLE));
+        let e = Event::from_decoded(decode(events.get(0).unwrap()));
         assert_eq!((e.token(), e.readiness()), (Token(1), Ready::hup()));
         assert!(e.is_read_closed() && e.is_write_closed());
     }

@@ -1,46 +1,24 @@
 //! Unix backends: epoll on Linux and Android, kqueue on the BSDs (FreeBSD,
 //! NetBSD, OpenBSD, DragonFly) and Apple's systems.
 
+// The one choice inside the family: epoll on Linux and Android, kqueue on
+// every other Unix that `sys/mod.rs` admits.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{
-    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
-};
-
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "dragonfly",
-    target_os = "openbsd"
-))]
+use self::epoll as backend;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
 mod kqueue;
-#[cfg(any(
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd",
-    target_os = "netbsd",
-    target_os = "dragonfly",
-    target_os = "openbsd"
-))]
-pub(crate) use self::kqueue::{
-    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use self::kqueue as backend;
+
+pub(crate) use self::backend::{
+    decode, Events, Selector, SysEvent, Waker, EXTRA_READINESS, SELECT_REJECTS_ZERO_CAPACITY,
 };
 
-// The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
-#[cfg(all(
-    test,
-    not(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "dragonfly",
-        target_os = "openbsd"
-    ))
-))]
+// The kqueue selector's kernel-free logic, unit-tested on Linux and
+// Android too.
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 #[path = "kqueue/logic.rs"]
 mod kqueue_logic;
 

@@ -30,7 +30,7 @@ use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDL
 
 use super::events::{READ_CLOSED, WRITE_CLOSED};
 use super::port::{Port, INTERNAL_KEY};
-use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
+use crate::sys::record::{ERROR, HUP, READABLE, WRITABLE};
 use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 
 /// `IOCTL_AFD_POLL`: device `FILE_DEVICE_NETWORK`, function 9, buffered, any access.

@@ -27,7 +27,7 @@ mod slot;
 mod state;
 mod waker;
 
-pub(crate) use self::events::{event, Events, SysEvent};
+pub(crate) use self::events::{decode, Events, SysEvent};
 pub(crate) use self::selector::Selector;
 pub(crate) use self::state::IoSourceState;
 pub(crate) use self::waker::Waker;
@@ -35,6 +35,9 @@ pub(crate) use self::waker::Waker;
 /// The completion port's wait takes a record list of length 0 without
 /// complaint, so `Poll::poll` checks the capacity itself.
 pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+/// Beyond readable, writable, error and hang-up, AFD reports nothing evio
+/// passes on (its expedited data is readable).
+pub(crate) const EXTRA_READINESS: usize = 0;
 /// No error number means a wait interrupted by a signal: Windows waits are
 /// never interrupted so.
 pub(crate) const EINTR: i32 = -1;

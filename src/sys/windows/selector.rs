@@ -36,7 +36,7 @@ use super::port::INFINITE;
 use super::shared::{Completion, Shared};
 use super::slot::RearmList;
 use super::state::IoSourceState;
-use crate::ready::READABLE;
+use crate::sys::record::READABLE;
 use crate::{PollOpt, Ready, Token};
 
 /// An IO completion port with AFD polls for sockets.
@@ -79,7 +79,7 @@ impl Selector {
         events: &mut Events,
         timeout_ms: isize,
     ) -> Result<usize, i32> {
-        match self.select(events, crate::poll::quick_timeout(timeout_ms)) {
+        match self.select(events, crate::sys::quick_timeout(timeout_ms)) {
             Ok(()) => Ok(events.len()),
             Err(e) => {
                 events.clear();
@@ -109,14 +109,14 @@ impl Selector {
         };
         loop {
             self.rearm.rearm_all(self.shared.slab());
-            events.buf.clear();
-            let cap = events.cap;
-            let spare = &mut events.buf.spare_capacity_mut()[..cap];
+            let cap = events.capacity();
+            let buf = events.refill();
+            let spare = &mut buf.spare_capacity_mut()[..cap];
             let n = self.shared.port().dequeue(spare, ms)?;
             if n > 0 {
                 // SAFETY: the port wrote the first `n` (<= cap) records.
-                unsafe { events.buf.set_len(n) };
-                if self.process(&mut events.buf) > 0 {
+                unsafe { buf.set_len(n) };
+                if self.process(buf) > 0 {
                     return Ok(());
                 }
             }

@@ -43,7 +43,7 @@ use windows_sys::Win32::Networking::WinSock::SOCKET;
 
 use super::afd::{self, afd_mask, afd_ready, Afd, PollBuffers};
 use super::port::Port;
-use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
+use crate::sys::record::{ERROR, HUP, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
 /// Slots per slab chunk. Each chunk has its own AFD handle: the driver

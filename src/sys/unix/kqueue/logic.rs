@@ -6,21 +6,10 @@
 //! on every Unix, Linux included; the selector implements `Record` for the
 //! kernel's `kevent` structure.
 
-// On Linux this module is only built for its tests.
-#![cfg_attr(
-    not(any(
-        target_os = "macos",
-        target_os = "ios",
-        target_os = "freebsd",
-        target_os = "netbsd",
-        target_os = "dragonfly",
-        target_os = "openbsd"
-    )),
-    allow(dead_code)
-)]
+// On Linux and Android this module is only built for its tests.
+#![cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
 
-use crate::event::Event;
-use crate::ready::{AIO, ERROR, HUP, LIO, READABLE, WRITABLE};
+use crate::sys::record::{self, Decoded, AIO, ERROR, HUP, LIO, READABLE, WRITABLE};
 use crate::{PollOpt, Ready};
 
 // The `EV_*` action and status bits. They have the same values on every
@@ -119,16 +108,23 @@ pub(crate) fn pack(ready: usize, read_closed: bool, write_closed: bool) -> i64 {
         | if write_closed { WRITE_CLOSED } else { 0 }
 }
 
-/// The [`Event`] of a cooked record.
+/// What a cooked record reports.
 #[inline]
-pub(crate) fn event_of<R: Record>(r: &R) -> Event {
+pub(crate) fn decode<R: Record>(r: &R) -> Decoded {
     let data = r.data();
-    Event::with_closed(
-        Ready::from_usize((data & READY_MASK) as usize),
-        crate::Token(r.udata()),
-        data & READ_CLOSED != 0,
-        data & WRITE_CLOSED != 0,
-    )
+    Decoded {
+        token: r.udata(),
+        readiness: (data & READY_MASK) as usize,
+        closed: if data & READ_CLOSED != 0 {
+            record::READ_CLOSED
+        } else {
+            0
+        } | if data & WRITE_CLOSED != 0 {
+            record::WRITE_CLOSED
+        } else {
+            0
+        },
+    }
 }
 
 /// Up to this many events, merging compares each with those kept so far;
@@ -329,8 +325,13 @@ pub(crate) fn judge(op: Op, errnos: &[i32], n_changes: usize) -> Result<(), Fail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ready::PRIORITY;
+    use crate::event::Event;
+    use crate::sys::record::PRIORITY;
     use crate::Token;
+
+    fn event_of(r: &Fake) -> Event {
+        Event::from_decoded(decode(r))
+    }
 
     #[derive(Copy, Clone, Debug, Default)]
     struct Fake {
