@@ -195,18 +195,14 @@ impl Evented for ReceiverCtl {
         opts: PollOpt,
     ) -> io::Result<()> {
         if self.registration.get().is_some() {
-            return Err(crate::error::already_exists(
-                "the channel's receiver is registered already",
-            ));
+            return Err(crate::error::receiver_registered_already());
         }
         let (registration, set_readiness) = Registration::new2();
         poll.register(&registration, token, interest, opts)?;
         if self.registration.set(registration).is_err() {
             // Another thread registered it meanwhile (the receiver is
             // `Sync` through `&ReceiverCtl`): theirs stands.
-            return Err(crate::error::already_exists(
-                "the channel's receiver is registered already",
-            ));
+            return Err(crate::error::receiver_registered_already());
         }
         let _ = self.inner.set_readiness.set(set_readiness);
         // Pairs with the fence in `SenderCtl::inc`.

@@ -110,26 +110,20 @@ pub(crate) fn reuseport_unsupported() -> io::Error {
     unsupported("listeners that share connections (SO_REUSEPORT) are a Linux and Android addition")
 }
 
-/// A `Registration` registered a second time.
+/// A channel's receiver registered a second time: of kind `Other`, as the
+/// classic channel answers.
 #[cold]
 #[inline(never)]
-pub(crate) fn registration_registered_already() -> io::Error {
-    already_exists("the Registration is registered already")
-}
-
-/// A `Registration` that this `Poll` does not hold.
-#[cold]
-#[inline(never)]
-pub(crate) fn registration_not_registered() -> io::Error {
-    not_found("the Registration is not registered with this Poll")
+pub(crate) fn receiver_registered_already() -> io::Error {
+    other("the channel's receiver is registered already")
 }
 
 /// A channel's receiver reregistered or deregistered before it was
-/// registered.
+/// registered: of kind `Other`, as the classic channel answers.
 #[cold]
 #[inline(never)]
 pub(crate) fn receiver_not_registered() -> io::Error {
-    not_found("the channel's receiver is not registered")
+    other("the channel's receiver is not registered")
 }
 
 /// A socket registered a second time (Windows, where the portable layer
