@@ -102,6 +102,7 @@ mod sys;
 mod token;
 #[cfg(unix)]
 pub mod unix;
+mod wait;
 mod waker;
 #[cfg(windows)]
 pub mod windows;

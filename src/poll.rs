@@ -1,13 +1,13 @@
 //! [`Poll`]: the readiness event queue.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use std::{fmt, io};
 
 use crate::event::Evented;
-use crate::registration::ReadinessQueue;
+use crate::registration::{PollSide, UserSpace};
 use crate::stats::Counters;
+use crate::wait::Wait;
 use crate::{error, sys, Events, PollOpt, Ready, Token};
 
 /// Polls for readiness events on all registered handles.
@@ -51,15 +51,9 @@ use crate::{error, sys, Events, PollOpt, Ready, Token};
 pub struct Poll {
     selector: sys::Selector,
     id: usize,
-    // User-space readiness; created by the first `Registration` registered
-    // here, so a program without one pays nothing for it.
-    queue: OnceLock<ReadinessQueue>,
-    // Set when the last poll gave the whole buffer to user-space readiness
-    // (see `poll_inner`): the next one asks the OS first.
-    os_skipped: AtomicBool,
-    // Set when the last poll with user-space readiness filled the whole
-    // buffer: only then can entries have been left over for lack of room.
-    filled: AtomicBool,
+    // User-space readiness (`Registration`s): its queue, and how a poll
+    // merges it with the OS's events.
+    user: UserSpace,
     // What the `Poll` has done (nothing, of no size, without the `stats`
     // feature).
     counters: Counters,
@@ -73,9 +67,7 @@ impl Poll {
         Ok(Poll {
             selector: sys::Selector::new()?,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            queue: OnceLock::new(),
-            os_skipped: AtomicBool::new(false),
-            filled: AtomicBool::new(false),
+            user: UserSpace::new(),
             counters: Counters::new(),
         })
     }
@@ -249,14 +241,14 @@ impl Poll {
             Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
             Some(_) => return self.poll_timed(events, timeout),
         };
-        if self.queue.get().is_none()
+        if self.user.queue().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
             let res = self.selector.select_quick(&mut events.inner, ms);
             self.counters.syscall();
             let errno = match res {
                 Ok(n) => {
-                    if n == 0 || self.queue.get().is_none() {
+                    if n == 0 || self.user.queue().is_none() {
                         self.counters.polled(n, 0);
                         return Ok(n);
                     }
@@ -289,7 +281,7 @@ impl Poll {
     /// fast path when it can, the general path otherwise.
     #[inline(never)]
     fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        if self.queue.get().is_none()
+        if self.user.queue().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
             let res = self.selector.select(&mut events.inner, timeout);
@@ -297,7 +289,7 @@ impl Poll {
             match res {
                 Ok(()) => {
                     let n = events.len();
-                    if n == 0 || self.queue.get().is_none() {
+                    if n == 0 || self.user.queue().is_none() {
                         self.counters.polled(n, 0);
                         return Ok(n);
                     }
@@ -312,25 +304,16 @@ impl Poll {
     }
 
     /// Finishes a fast-path poll during which the user-space queue was
-    /// created: its wake-up record must not reach the caller, and its
-    /// entries are delivered.
+    /// created (see `UserSpace::deliver_raced`).
     #[cold]
     #[inline(never)]
     fn poll_raced(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        let (looked, user) = match self.queue.get() {
-            Some(q) => {
-                let d = q.deliver(&mut events.inner);
-                (d.looked, d.events)
-            }
-            None => (false, 0),
-        };
-        if events.is_empty() && !looked {
+        match self.user.deliver_raced(&mut events.inner, &self.counters) {
+            Some(n) => Ok(n),
             // Only the queue's wake-up: wait again (for the whole timeout:
             // never less than asked).
-            return self.poll_general(events, timeout);
+            None => self.poll_general(events, timeout),
         }
-        self.counters.polled(events.len(), user);
-        Ok(events.len())
     }
 
     #[cold]
@@ -349,6 +332,9 @@ impl Poll {
         self.poll_inner(events, timeout, true)
     }
 
+    /// The general path: a wait on the OS alone, repeated after a signal
+    /// unless `interruptible`, or with user-space readiness the merge of
+    /// `UserSpace::poll`.
     #[inline]
     fn poll_inner(
         &self,
@@ -359,69 +345,29 @@ impl Poll {
         if events.capacity() == 0 {
             return Err(error::zero_capacity());
         }
-        // The clock is read only when a wait could be interrupted midway
-        // (by a signal, or by user-space readiness with nothing to report).
-        let start = match timeout {
-            Some(to) if !to.is_zero() && (!interruptible || self.queue.get().is_some()) => {
-                Some(Instant::now())
-            }
-            _ => None,
-        };
-        // What is left of the caller's timeout (`None` when it cannot be told).
-        let left = || match (timeout, start) {
-            (Some(to), Some(start)) => Some(to.saturating_sub(start.elapsed())),
-            _ => None,
-        };
-        let mut wait_for = timeout;
+        if let Some(q) = self.user.queue() {
+            // The clock is read: user-space readiness may wake a wait with
+            // nothing to report, which then goes on for the time left.
+            let mut wait = Wait::new(timeout, true);
+            let inner = &mut events.inner;
+            return self.user.poll(
+                q,
+                &self.selector,
+                inner,
+                &mut wait,
+                interruptible,
+                &self.counters,
+            );
+        }
+        // The clock is read only when a signal could cut the wait short.
+        let mut wait = Wait::new(timeout, !interruptible);
         loop {
-            let queue = self.queue.get();
-            // With user-space readiness, a poll that may block says so
-            // first, and then setters wake it; it does not block when
-            // something is queued already.
-            let mut waiting = None;
-            let wait = match queue {
-                Some(q) if wait_for != Some(Duration::ZERO) => match q.begin_wait() {
-                    Some(guard) => {
-                        waiting = Some(guard);
-                        wait_for
-                    }
-                    None => Some(Duration::ZERO),
-                },
-                _ => wait_for,
-            };
-            // When the OS's events filled the whole buffer last time and
-            // user-space entries were left over, every other poll gives the
-            // buffer to them first, so neither side can starve the other.
-            // What the OS has ready stays queued in the kernel meanwhile.
-            let os_turn = match queue {
-                Some(q) => {
-                    // The backlog also holds level-triggered entries that
-                    // fired; they alone are no reason to skip the OS (its
-                    // level-triggered handles would miss a poll): only a
-                    // buffer filled to the last record is.
-                    let skip = q.has_backlog()
-                        && self.filled.load(Ordering::Relaxed)
-                        && !self.os_skipped.load(Ordering::Relaxed);
-                    self.os_skipped.store(skip, Ordering::Relaxed);
-                    !skip
-                }
-                None => true,
-            };
-            let res = if os_turn {
-                self.counters.syscall();
-                self.selector.select(&mut events.inner, wait)
-            } else {
-                events.inner.clear();
-                Ok(())
-            };
-            drop(waiting);
-            match res {
+            self.counters.syscall();
+            match self.selector.select(&mut events.inner, wait.next()) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
                     self.counters.eintr();
-                    if let Some(rest) = left() {
-                        wait_for = Some(rest);
-                    }
+                    wait.after_signal();
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -429,34 +375,18 @@ impl Poll {
             // A `Registration` may have created the queue during the wait
             // (its wake-up record must not reach the caller): as in
             // `poll_raced`, the queue's entries are delivered now.
-            let mut user = 0;
-            if let Some(q) = queue.or_else(|| self.queue.get()) {
-                let delivery = q.deliver(&mut events.inner);
-                let looked = delivery.looked;
-                user = delivery.events;
-                self.filled
-                    .store(events.len() >= events.capacity(), Ordering::Relaxed);
-                // Woken only by the queue's own wake-up (or another thread's
-                // poll took the entries): not a reason to return
-                // empty-handed from a wait; wait again for the time left.
-                // The queue is drained now, so the next wait blocks. Entries
-                // that had nothing to report after all (readiness cleared,
-                // or the `Registration` dropped, after a `set_readiness`)
-                // end the poll with no event, as in the classic API.
-                if events.is_empty() && !looked {
-                    match timeout {
-                        None => continue,
-                        Some(to) if !to.is_zero() => {
-                            if let Some(rest) = left().filter(|rest| !rest.is_zero()) {
-                                wait_for = Some(rest);
-                                continue;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(q) = self.user.queue() {
+                let inner = &mut events.inner;
+                return self.user.finish_raced(
+                    q,
+                    &self.selector,
+                    inner,
+                    &mut wait,
+                    interruptible,
+                    &self.counters,
+                );
             }
-            self.counters.polled(events.len(), user);
+            self.counters.polled(events.len(), 0);
             return Ok(events.len());
         }
     }
@@ -487,34 +417,21 @@ impl Poll {
         self.id
     }
 
-    /// The user-space readiness queue, if a `Registration` created it.
+    /// What a `Registration` needs of this `Poll`: its user-space
+    /// readiness, selector and counters.
     #[inline]
-    pub(crate) fn queue_if_created(&self) -> Option<&ReadinessQueue> {
-        self.queue.get()
-    }
-
-    /// The user-space readiness queue, created on first use.
-    pub(crate) fn readiness_queue(&self) -> io::Result<&ReadinessQueue> {
-        if let Some(q) = self.queue.get() {
-            return Ok(q);
+    pub(crate) fn user_side(&self) -> PollSide<'_> {
+        PollSide {
+            user: &self.user,
+            selector: &self.selector,
+            counters: &self.counters,
         }
-        let q = ReadinessQueue::new(&self.selector)?;
-        // If another thread won the race, its queue is used and ours is dropped.
-        if self.queue.set(q).is_ok() {
-            // A poll that started before the queue existed took the fast
-            // path: it is not counted as a waiter, so setters would not wake
-            // it. One wake-up now makes it return and look at the queue.
-            self.queue.get().expect("queue was just set").wake()?;
-        }
-        Ok(self.queue.get().expect("queue was just set"))
     }
 }
 
 impl Drop for Poll {
     fn drop(&mut self) {
-        if let Some(q) = self.queue.get() {
-            q.close();
-        }
+        self.user.close();
     }
 }
 

@@ -8,6 +8,7 @@
 mod node;
 mod queue;
 mod sync;
+mod user_space;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -16,6 +17,7 @@ use std::{fmt, io};
 
 pub(crate) use self::queue::ReadinessQueue;
 use self::queue::{Node, NodeRef};
+pub(crate) use self::user_space::{PollSide, UserSpace};
 use crate::event::Evented;
 use crate::stats::Kind;
 use crate::{Poll, PollOpt, Ready, Token};
@@ -146,15 +148,16 @@ impl Registration {
 }
 
 impl Registration {
-    /// Binds the registration to `poll`'s readiness queue (made now if it
-    /// is the first), or checks that it is bound to it already.
+    /// Binds the registration to the readiness queue of `poll`'s side
+    /// (made now if it is the first), or checks that it is bound to it
+    /// already.
     #[inline]
-    fn bind_to(&self, poll: &Poll) -> io::Result<()> {
-        let queue = match poll.queue_if_created() {
+    fn bind_to(&self, poll: PollSide<'_>) -> io::Result<()> {
+        let queue = match poll.user.queue() {
             Some(queue) => queue,
             // Checked before the queue (and its descriptor) is created.
             None if self.node.is_bound() => return Err(crate::error::other_poll()),
-            None => poll.readiness_queue()?,
+            None => poll.user.get_or_create(poll.selector)?,
         };
         self.node.bind(queue)
     }
@@ -175,10 +178,11 @@ impl Evented for Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
+        let poll = poll.user_side();
         let res = self
             .bind_to(poll)
             .and_then(|()| Node::configure(&self.node, token, interest, opts));
-        poll.counters().registered(Kind::User, &res);
+        poll.counters.registered(Kind::User, &res);
         res
     }
 
@@ -190,16 +194,18 @@ impl Evented for Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
+        let poll = poll.user_side();
         let res = self
             .bind_to(poll)
             .and_then(|()| Node::configure(&self.node, token, interest, opts));
-        poll.counters().reregistered(Kind::User, &res);
+        poll.counters.reregistered(Kind::User, &res);
         res
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        let poll = poll.user_side();
         let res = self.bind_to(poll).map(|()| self.node.deregister());
-        poll.counters().deregistered(Kind::User, &res);
+        poll.counters.deregistered(Kind::User, &res);
         res
     }
 }
