@@ -122,6 +122,7 @@ impl UserSpace {
     /// looks, when entries are queued already), merges the queue's entries
     /// after the system's events, and waits again when woken with nothing
     /// to report.
+    #[inline]
     pub(crate) fn poll(
         &self,
         q: &ReadinessQueue,
@@ -182,6 +183,7 @@ impl UserSpace {
 
     /// Delivers the queue's entries after a wait; `None` when the poll
     /// waits again.
+    #[inline]
     fn deliver(
         &self,
         q: &ReadinessQueue,
