@@ -7,7 +7,7 @@ use std::{fmt, io};
 use crate::event::Evented;
 use crate::registration::{PollSide, UserSpace};
 use crate::stats::Counters;
-use crate::wait::Wait;
+use crate::wait::Deadline;
 use crate::{error, sys, Events, PollOpt, Ready, Token};
 
 /// Polls for readiness events on all registered handles.
@@ -348,26 +348,28 @@ impl Poll {
         if let Some(q) = self.user.queue() {
             // The clock is read: user-space readiness may wake a wait with
             // nothing to report, which then goes on for the time left.
-            let mut wait = Wait::new(timeout, true);
+            let deadline = Deadline::new(timeout, true);
             let inner = &mut events.inner;
             return self.user.poll(
                 q,
                 &self.selector,
                 inner,
-                &mut wait,
+                deadline,
+                timeout,
                 interruptible,
                 &self.counters,
             );
         }
         // The clock is read only when a signal could cut the wait short.
-        let mut wait = Wait::new(timeout, !interruptible);
+        let deadline = Deadline::new(timeout, !interruptible);
+        let mut wait_for = timeout;
         loop {
             self.counters.syscall();
-            match self.selector.select(&mut events.inner, wait.next()) {
+            match self.selector.select(&mut events.inner, wait_for) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
                     self.counters.eintr();
-                    wait.after_signal();
+                    wait_for = deadline.after_signal(wait_for);
                     continue;
                 }
                 Err(e) => return Err(e),
@@ -381,7 +383,7 @@ impl Poll {
                     q,
                     &self.selector,
                     inner,
-                    &mut wait,
+                    deadline,
                     interruptible,
                     &self.counters,
                 );

@@ -5,37 +5,25 @@
 
 use std::time::{Duration, Instant};
 
-/// A poll's timeout, when it started (if that is needed), and how long its
-/// next wait lasts.
-#[derive(Debug)]
-pub(crate) struct Wait {
+/// A poll's timeout, and when it started if that is needed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
     timeout: Option<Duration>,
     // Read only when a wait could be cut short and resumed, to keep the
     // clock out of the common path.
     start: Option<Instant>,
-    next: Option<Duration>,
 }
 
-impl Wait {
+impl Deadline {
     /// A poll of `timeout`; `clock` says whether a wait of it may be
     /// resumed (and the clock must then be read now).
     #[inline]
-    pub(crate) fn new(timeout: Option<Duration>, clock: bool) -> Wait {
+    pub(crate) fn new(timeout: Option<Duration>, clock: bool) -> Deadline {
         let start = match timeout {
             Some(to) if clock && !to.is_zero() => Some(Instant::now()),
             _ => None,
         };
-        Wait {
-            timeout,
-            start,
-            next: timeout,
-        }
-    }
-
-    /// How long the next wait lasts.
-    #[inline]
-    pub(crate) fn next(&self) -> Option<Duration> {
-        self.next
+        Deadline { timeout, start }
     }
 
     /// What is left of the timeout (`None` when it cannot be told).
@@ -47,30 +35,22 @@ impl Wait {
         }
     }
 
-    /// A signal cut the wait short: the next one lasts what is left (all of
-    /// the timeout when that cannot be told).
+    /// A signal cut a wait short: how long the next one lasts (what is
+    /// left, or `wait_for` again when that cannot be told).
     #[inline]
-    pub(crate) fn after_signal(&mut self) {
-        if let Some(rest) = self.left() {
-            self.next = Some(rest);
-        }
+    pub(crate) fn after_signal(&self, wait_for: Option<Duration>) -> Option<Duration> {
+        self.left().or(wait_for)
     }
 
-    /// A wake-up had nothing to report: whether to wait again (with no
-    /// timeout, or for the time left of one), rather than return with no
-    /// event.
+    /// A wake-up had nothing to report: how long to wait again (`Some`,
+    /// with no timeout or the time left of one), or `None` to return with
+    /// no event.
     #[inline]
-    pub(crate) fn wait_on(&mut self) -> bool {
+    pub(crate) fn wait_on(&self) -> Option<Option<Duration>> {
         match self.timeout {
-            None => true,
-            Some(to) if !to.is_zero() => match self.left().filter(|rest| !rest.is_zero()) {
-                Some(rest) => {
-                    self.next = Some(rest);
-                    true
-                }
-                None => false,
-            },
-            _ => false,
+            None => Some(None),
+            Some(to) if !to.is_zero() => self.left().filter(|rest| !rest.is_zero()).map(Some),
+            _ => None,
         }
     }
 }
@@ -81,20 +61,16 @@ mod tests {
 
     #[test]
     fn waits_on_only_for_the_time_left() {
-        let mut forever = Wait::new(None, true);
-        assert!(forever.wait_on());
-        assert_eq!(forever.next(), None);
-        let mut look = Wait::new(Some(Duration::ZERO), true);
-        assert!(!look.wait_on());
+        assert_eq!(Deadline::new(None, true).wait_on(), Some(None));
+        assert_eq!(Deadline::new(Some(Duration::ZERO), true).wait_on(), None);
         // No clock: the time left cannot be told, so no second wait, and
-        // a signal leaves the whole timeout.
-        let mut blind = Wait::new(Some(Duration::from_secs(5)), false);
-        blind.after_signal();
-        assert_eq!(blind.next(), Some(Duration::from_secs(5)));
-        assert!(!blind.wait_on());
-        let mut timed = Wait::new(Some(Duration::from_secs(60)), true);
-        assert!(timed.wait_on());
-        let next = timed.next().unwrap();
+        // a signal leaves the wait as it was.
+        let blind = Deadline::new(Some(Duration::from_secs(5)), false);
+        let d = Some(Duration::from_secs(5));
+        assert_eq!(blind.after_signal(d), d);
+        assert_eq!(blind.wait_on(), None);
+        let timed = Deadline::new(Some(Duration::from_secs(60)), true);
+        let next = timed.wait_on().unwrap().unwrap();
         assert!(next <= Duration::from_secs(60) && !next.is_zero());
     }
 }

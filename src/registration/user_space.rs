@@ -15,7 +15,7 @@ use std::time::Duration;
 use super::ReadinessQueue;
 use crate::stats::Counters;
 use crate::sys;
-use crate::wait::Wait;
+use crate::wait::Deadline;
 
 /// What a `Registration` needs of the `Poll` it is registered with.
 #[derive(Clone, Copy)]
@@ -108,13 +108,21 @@ impl UserSpace {
         q: &ReadinessQueue,
         selector: &sys::Selector,
         events: &mut sys::Events,
-        wait: &mut Wait,
+        deadline: Deadline,
         interruptible: bool,
         counters: &Counters,
     ) -> io::Result<usize> {
-        match self.deliver(q, events, wait, counters) {
-            Some(n) => Ok(n),
-            None => self.poll(q, selector, events, wait, interruptible, counters),
+        match self.deliver(q, events, deadline, counters) {
+            Ok(n) => Ok(n),
+            Err(wait_for) => self.poll(
+                q,
+                selector,
+                events,
+                deadline,
+                wait_for,
+                interruptible,
+                counters,
+            ),
         }
     }
 
@@ -122,13 +130,17 @@ impl UserSpace {
     /// looks, when entries are queued already), merges the queue's entries
     /// after the system's events, and waits again when woken with nothing
     /// to report.
+    // The poll's parts, each from its owner (the `Poll`'s selector and
+    // counters, this queue): bundling them would only move them about.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn poll(
         &self,
         q: &ReadinessQueue,
         selector: &sys::Selector,
         events: &mut sys::Events,
-        wait: &mut Wait,
+        deadline: Deadline,
+        mut wait_for: Option<Duration>,
         interruptible: bool,
         counters: &Counters,
     ) -> io::Result<usize> {
@@ -136,12 +148,12 @@ impl UserSpace {
             // A poll that may block says so first, and then setters wake
             // it; it does not block when something is queued already.
             let mut waiting = None;
-            let wait_for = match wait.next() {
-                Some(Duration::ZERO) => Some(Duration::ZERO),
-                next => match q.begin_wait() {
+            let wait = match wait_for {
+                Some(Duration::ZERO) => wait_for,
+                _ => match q.begin_wait() {
                     Some(guard) => {
                         waiting = Some(guard);
-                        next
+                        wait_for
                     }
                     None => Some(Duration::ZERO),
                 },
@@ -163,34 +175,35 @@ impl UserSpace {
                 Ok(())
             } else {
                 counters.syscall();
-                selector.select(events, wait_for)
+                selector.select(events, wait)
             };
             drop(waiting);
             match res {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
                     counters.eintr();
-                    wait.after_signal();
+                    wait_for = deadline.after_signal(wait_for);
                     continue;
                 }
                 Err(e) => return Err(e),
             }
-            if let Some(n) = self.deliver(q, events, wait, counters) {
-                return Ok(n);
+            match self.deliver(q, events, deadline, counters) {
+                Ok(n) => return Ok(n),
+                Err(next) => wait_for = next,
             }
         }
     }
 
-    /// Delivers the queue's entries after a wait; `None` when the poll
-    /// waits again.
+    /// Delivers the queue's entries after a wait: the number of events, or
+    /// how long the poll waits again.
     #[inline]
     fn deliver(
         &self,
         q: &ReadinessQueue,
         events: &mut sys::Events,
-        wait: &mut Wait,
+        deadline: Deadline,
         counters: &Counters,
-    ) -> Option<usize> {
+    ) -> Result<usize, Option<Duration>> {
         let d = q.deliver(events);
         self.filled
             .store(events.len() >= events.capacity(), Ordering::Relaxed);
@@ -201,10 +214,12 @@ impl UserSpace {
         // all (readiness cleared, or the `Registration` dropped, after a
         // `set_readiness`) end the poll with no event, as in the classic
         // API.
-        if events.len() == 0 && !d.looked && wait.wait_on() {
-            return None;
+        if events.len() == 0 && !d.looked {
+            if let Some(wait_for) = deadline.wait_on() {
+                return Err(wait_for);
+            }
         }
-        Some(self.polled(events, d.events, counters))
+        Ok(self.polled(events, d.events, counters))
     }
 
     #[inline]
