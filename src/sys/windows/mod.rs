@@ -13,7 +13,8 @@
 //!   → `afd`, `port`;
 //! - [`afd`]: the AFD device and its poll request → `port`, `events`;
 //! - [`port`]: the completion port (an owned handle);
-//! - [`events`]: the records `select` fills in;
+//! - [`events`]: the records `select` fills in (a `sys::record::RecordBuf`
+//!   of completion entries) and their decoding;
 //! - [`net`]: socket calls, through socket2 and Winsock.
 
 mod afd;
