@@ -87,9 +87,17 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector()
-            .reregister(self.inner.as_raw_fd(), token, interest, opts)
-            .map_err(not_registered)
+        // The socket is held open for the length of the call: on Linux the
+        // io_uring engine may queue the change for the next poll.
+        #[cfg(target_os = "linux")]
+        let res = poll
+            .selector()
+            .reregister_open(self.inner.as_raw_fd(), token, interest, opts);
+        #[cfg(not(target_os = "linux"))]
+        let res = poll
+            .selector()
+            .reregister(self.inner.as_raw_fd(), token, interest, opts);
+        res.map_err(not_registered)
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
