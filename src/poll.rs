@@ -231,6 +231,7 @@ impl Poll {
         // wait when it has to.
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
+            && sys::fast_path(&self.selector)
         {
             if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
                 let n = events.len();
@@ -353,7 +354,10 @@ impl Poll {
                 }
                 Err(e) => return Err(e),
             }
-            if let Some(q) = queue {
+            // A `Registration` may have created the queue during the wait
+            // (its wake-up record must not reach the caller): as in
+            // `poll_raced`, the queue's entries are delivered now.
+            if let Some(q) = queue.or_else(|| self.queue.get()) {
                 let looked = q.deliver(&mut events.inner);
                 self.filled
                     .store(events.len() >= events.capacity(), Ordering::Relaxed);

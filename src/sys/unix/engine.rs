@@ -38,6 +38,11 @@ impl Selector {
         Selector::new()
     }
 
+    #[inline(always)]
+    pub(crate) fn is_epoll(&self) -> bool {
+        matches!(self, Selector::Epoll(_))
+    }
+
     /// The engine this selector runs.
     pub(crate) fn engine(&self) -> Engine {
         match self {
