@@ -266,6 +266,17 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_general(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        // The fast path of an engine other than epoll (io_uring), out of
+        // line so that epoll's stays small enough to inline.
+        if !sys::fast_path(&self.selector) && self.queue.get().is_none() && events.capacity() != 0 {
+            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
+                let n = events.len();
+                if n == 0 || self.queue.get().is_none() {
+                    return Ok(n);
+                }
+                return self.poll_raced(events, timeout);
+            }
+        }
         self.poll_inner(events, timeout, false)
     }
 
