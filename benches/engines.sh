@@ -11,7 +11,8 @@
 # - wall clock: `--engines`, the suite's interleaved samples.
 #
 # Usage: benches/engines.sh [OUT_DIR]   (default: target/bench-results)
-# QUICK=1 takes short wall-clock samples; SKIP_COUNTS=1 only the wall clock.
+# QUICK=1 takes short wall-clock samples; SKIP_COUNTS=1 only the wall clock,
+# SKIP_WALL=1 only the counts.
 # Needs strace and valgrind (apt-get install -y strace valgrind).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +81,7 @@ LIST
   echo "written: $csv"
 fi
 
+[ "${SKIP_WALL:-0}" = 1 ] && exit 0
 quick=()
 [ "${QUICK:-0}" = 1 ] && quick=(--quick)
 "$bin" --engines "${quick[@]}" --csv "$out/engines_wall.csv"
