@@ -12,6 +12,15 @@
 //! Using evio starts by creating a [`Poll`], which reads events from the
 //! operating system and puts them into [`Events`].
 //!
+//! - [The guide](guide) says what an event promises and what a program
+//!   must do with it: draining until `WouldBlock`, the trigger modes,
+//!   spurious events, hang-up and error on each platform, dropped and
+//!   cloned handles, `Registration` or `Waker`.
+//! - The notes for each platform are with [`Poll::register`] and
+//!   [`PollOpt`].
+//! - [The migration page](migration) is for code coming from the classic
+//!   implementation (mio 0.6), with the list of intentional differences.
+//!
 //! # Example
 //!
 //! ```
@@ -70,13 +79,17 @@
 //! [dependencies]
 //! mio = { package = "evio", version = "0.1" }
 //! ```
+//!
+//! [The migration page](migration) says what else to know.
 
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms)]
 
 pub mod channel;
 pub mod event;
+pub mod guide;
 mod io_source;
+pub mod migration;
 pub mod net;
 mod poll;
 mod poll_opt;
@@ -87,6 +100,8 @@ mod token;
 #[cfg(unix)]
 pub mod unix;
 mod waker;
+#[cfg(windows)]
+pub mod windows;
 
 pub use crate::event::Events;
 pub use crate::poll::{Engine, Poll};

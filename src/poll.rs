@@ -154,6 +154,55 @@ impl Poll {
     /// Registers `handle` to be monitored for the readiness in `interest`,
     /// reported with `token`, triggering as `opts` says.
     ///
+    /// The registration lasts until [`deregister`](Poll::deregister) or
+    /// until the handle is dropped; a socket or
+    /// [`Registration`](crate::Registration) is bound
+    /// to the first `Poll` it is registered with, for good. What events
+    /// mean and what a program must do with them is in
+    /// [the guide](crate::guide); how each trigger mode is built on each
+    /// system is with [`PollOpt`].
+    ///
+    /// # Platform notes
+    ///
+    /// - **Linux, Android (epoll)**: one `epoll_ctl` call. Any descriptor
+    ///   epoll takes can be registered through
+    ///   [`EventedFd`](crate::unix::EventedFd) (sockets, pipes, terminals,
+    ///   `eventfd`, `timerfd`, `signalfd`; a regular file is refused with
+    ///   `EPERM`). epoll registers the open socket, not the descriptor:
+    ///   while a duplicate of the descriptor is open (a `try_clone`, a
+    ///   `dup`, a child process), dropping the registered one leaves the
+    ///   registration in place, and its events keep coming (see
+    ///   [the guide](crate::guide#dropping-a-handle-and-try_clone)).
+    ///   Error and hang-up are reported whatever the interest, even an
+    ///   empty one. Readable interest also asks for `EPOLLRDHUP`, which
+    ///   [`Event::is_read_closed`](crate::event::Event::is_read_closed)
+    ///   reports (a half close is no hang-up). Priority interest, or
+    ///   [`PollOpt::urgent`], asks for `EPOLLPRI`.
+    /// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: readable and writable are
+    ///   two filters of the descriptor, changed in one `kevent` call whose
+    ///   receipts are checked one by one. Errors and hang-up come with a
+    ///   filter, so an interest with neither readable nor writable reports
+    ///   nothing, and a hang-up-only interest uses the read filter, whose
+    ///   events are readable too. Registering a handle twice returns
+    ///   `AlreadyExists` after the second registration has replaced the
+    ///   first (kqueue has no "add only if absent"). Closing a descriptor
+    ///   removes its filters, whatever other descriptors of the socket
+    ///   exist. Priority and `urgent` are not reported.
+    /// - **Windows (IOCP and AFD)**: sockets only. A socket's readiness
+    ///   comes from one-shot `IOCTL_AFD_POLL` requests on the AFD device,
+    ///   completed on the `Poll`'s completion port; data is never copied
+    ///   through intermediate buffers. Registering takes a slot in the
+    ///   `Poll`'s slab of socket states (grown 32 at a time, each chunk with
+    ///   its own handle to the AFD device, and reused), so once the slab
+    ///   has grown to the most sockets registered at once, registering,
+    ///   polling and socket IO allocate nothing. Dropping a registered
+    ///   socket cancels its outstanding request and gives its slot back.
+    /// - **`Registration`**, on every system: the readiness lives in user
+    ///   space; the first `Registration` registered with a `Poll` sets up
+    ///   the `Poll`'s queue for them, and one more descriptor (an `eventfd`,
+    ///   an `EVFILT_USER` event, or a posted completion on Windows) to wake
+    ///   a blocked `poll`.
+    ///
     /// # Errors
     ///
     /// - [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
@@ -161,6 +210,29 @@ impl Poll {
     ///   registered already (use [`reregister`](Poll::reregister));
     /// - the operating system's error for a closed or invalid handle;
     /// - an error if a socket or `Registration` is bound to another `Poll`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::net::TcpListener;
+    /// use evio::{Poll, PollOpt, Ready, Token};
+    /// use std::io::ErrorKind;
+    ///
+    /// let poll = Poll::new()?;
+    /// let listener = TcpListener::bind(&"127.0.0.1:0".parse().unwrap())?;
+    /// poll.register(&listener, Token(0), Ready::readable(), PollOpt::edge())?;
+    ///
+    /// // Registering it again is an error; reregister changes it.
+    /// let again = poll.register(&listener, Token(1), Ready::readable(), PollOpt::edge());
+    /// assert_eq!(again.unwrap_err().kind(), ErrorKind::AlreadyExists);
+    /// poll.reregister(&listener, Token(1), Ready::readable(), PollOpt::level())?;
+    ///
+    /// // It is bound to this Poll, even after a deregister.
+    /// poll.deregister(&listener)?;
+    /// let other = Poll::new()?;
+    /// assert!(other.register(&listener, Token(0), Ready::readable(), PollOpt::edge()).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn register<E: Evented + ?Sized>(
         &self,
         handle: &E,

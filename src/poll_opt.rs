@@ -25,6 +25,37 @@ const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 ///   nothing more until it is re-armed with `reregister`.
 /// - **urgent**: on Linux also asks for priority (out-of-band) readiness.
 ///
+/// [The guide](crate::guide#edge-level-and-oneshot) shows each mode at work
+/// and why edge-triggered handles are drained until `WouldBlock`.
+///
+/// # Platform notes
+///
+/// - **Linux, Android (epoll)**: edge is `EPOLLET`, oneshot is
+///   `EPOLLONESHOT`, level is neither; urgent adds `EPOLLPRI`. In edge mode
+///   the kernel may report a socket again when new data arrives while it
+///   is still readable (it is not required to: drain anyway).
+/// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: edge is `EV_CLEAR`, oneshot
+///   is `EV_DISPATCH` (the filter is disabled after its event and stays
+///   registered until `reregister` adds it anew), level is neither. Readable and
+///   writable are separate filters, so a oneshot registration with both
+///   interests arms each filter once: the two may report in different
+///   polls (in one event when they report in the same poll). Urgent is
+///   accepted and does nothing.
+/// - **Windows (AFD)**: the kernel's poll requests are one-shot, and the
+///   modes are built on them. Level: the next request goes out when the
+///   next `poll` starts, so a condition that still holds is reported
+///   again, and one the program cleared in between (by reading everything)
+///   is not. Edge: after an event, the directions it reported are left out
+///   of the socket's requests until an operation on the socket returns
+///   `WouldBlock`; as with epoll, read or write until `WouldBlock` before
+///   waiting again, and unlike epoll, new data arriving before that makes
+///   no new event. Oneshot: nothing more until `reregister`. Urgent is
+///   accepted and does nothing.
+/// - **`Registration`**, on every system: the modes are kept in user space
+///   (see [`SetReadiness::set_readiness`](crate::SetReadiness::set_readiness)):
+///   edge reports the calls made between two polls as one event, level
+///   reports the readiness at every poll while it meets the interest.
+///
 /// # Examples
 ///
 /// ```
@@ -33,6 +64,10 @@ const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 /// let opts = PollOpt::edge() | PollOpt::oneshot();
 /// assert!(opts.is_edge() && opts.is_oneshot());
 /// assert!(!opts.is_level());
+///
+/// // With neither edge nor level a registration triggers on level, as in
+/// // the classic API; the value itself holds only what was set.
+/// assert!(!PollOpt::empty().is_level() && !PollOpt::oneshot().is_level());
 /// ```
 #[derive(Copy, PartialEq, Eq, Clone, PartialOrd, Ord, Hash)]
 pub struct PollOpt(usize);

@@ -7,10 +7,18 @@ use crate::{sys, Poll, Token};
 /// Wakes a thread blocked in [`Poll::poll`] from any other thread.
 ///
 /// A `Waker` is registered with a `Poll` under a token when it is created;
-/// each [`wake`](Waker::wake) makes the next (or the current) poll return a
-/// readable event with that token. On Linux it is one `eventfd` write, on
-/// kqueue systems an `EVFILT_USER` trigger (a pipe write on NetBSD), on Windows a posted completion.
-/// Several wakers may be registered with one `Poll`.
+/// a [`wake`](Waker::wake) makes the current poll, or the next one if none
+/// is waiting, return a readable event with that token. On Linux it is one
+/// `eventfd` write, on kqueue systems an `EVFILT_USER` trigger (a pipe write
+/// on NetBSD), on Windows a posted completion. Several wakers may be
+/// registered with one `Poll`.
+///
+/// Wakes coalesce: any number of `wake` calls before a poll reports the
+/// waker make one event, and a wake after that poll makes a new one. A wake
+/// is never lost, but a count of wakes cannot be read from the events: keep
+/// what the other thread has to say in a queue or a channel, and drain it
+/// whenever the waker's event comes. See
+/// [the guide](crate::guide#choosing-between-registration-and-waker).
 ///
 /// # Examples
 ///
@@ -56,7 +64,39 @@ impl Waker {
         })
     }
 
-    /// Wakes the `Poll` this waker is registered with.
+    /// Wakes the `Poll` this waker is registered with: the waker's event
+    /// comes with the current poll, or the next one. Wakes made before that
+    /// poll coalesce into one event.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error if the wake-up cannot be sent, which it
+    /// does not do in practice.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Events, Poll, Token, Waker};
+    /// use std::time::Duration;
+    ///
+    /// let poll = Poll::new()?;
+    /// let waker = Waker::new(&poll, Token(7))?;
+    /// let mut events = Events::with_capacity(8);
+    ///
+    /// // Two wakes before a poll: one event.
+    /// waker.wake()?;
+    /// waker.wake()?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// assert_eq!(events.iter().filter(|e| e.token() == Token(7)).count(), 1);
+    /// poll.poll(&mut events, Some(Duration::ZERO))?;
+    /// assert!(events.is_empty());
+    ///
+    /// // A wake after the poll: a new event.
+    /// waker.wake()?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// assert_eq!(events.iter().filter(|e| e.token() == Token(7)).count(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[inline]
     pub fn wake(&self) -> io::Result<()> {
         self.inner.wake()

@@ -52,7 +52,9 @@ fn signaller(
     max: usize,
 ) -> thread::JoinHandle<usize> {
     // `pthread_t` is an integer on Linux and a pointer on some systems;
-    // carry it across the thread boundary as a plain number.
+    // carry it across the thread boundary as a plain number (the cast is a
+    // no-op where it is already one).
+    #[allow(clippy::unnecessary_cast)]
     let target = target as usize;
     thread::spawn(move || {
         let mut sent = 0;

@@ -188,3 +188,20 @@ fn bufs_through_std_write_interoperate() {
     }
     assert_eq!(&got, b"std|bufs");
 }
+
+#[test]
+fn udp_with_more_buffers_than_one_call_takes_is_an_error() {
+    let a = UdpSocket::bind(&localhost()).unwrap();
+    let b = UdpSocket::bind(&localhost()).unwrap();
+    a.connect(b.local_addr().unwrap()).unwrap();
+    // More than IOV_MAX (1024 on Unix; Windows takes 64): a datagram cannot
+    // be cut short silently.
+    let data = [1u8; 2000];
+    let bufs: Vec<&IoVec> = data.chunks(1).map(|c| c.into()).collect();
+    let err = a.send_bufs(&bufs).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    let mut space = vec![0u8; 2000];
+    let mut out: Vec<&mut IoVec> = space.chunks_mut(1).map(|c| c.into()).collect();
+    let err = b.recv_bufs(&mut out).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+}

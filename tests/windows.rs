@@ -1,6 +1,6 @@
 //! Windows-only behaviour: socket handle traits, handle inheritance, UDP
-//! connection-reset reporting, and the AFD-poll emulation of edge, level
-//! and oneshot triggering.
+//! connection-reset reporting, the AFD-poll emulation of edge, level
+//! and oneshot triggering, and the 64-buffer bound of vectored IO.
 #![cfg(windows)]
 
 use std::io::{self, Read, Write};
@@ -11,7 +11,7 @@ use std::os::windows::io::{
 use std::time::{Duration, Instant};
 
 use evio::net::{TcpListener, TcpStream, UdpSocket};
-use evio::{Events, Poll, PollOpt, Ready, Token};
+use evio::{Events, IoVec, Poll, PollOpt, Ready, Token};
 
 const TICK: Duration = Duration::from_millis(50);
 const DEADLINE: Duration = Duration::from_secs(10);
@@ -117,10 +117,8 @@ fn sockets_are_not_inherited() {
     let inheritable = |raw: RawSocket| {
         let mut flags = 0u32;
         // SAFETY: `raw` is an open socket handle; `flags` is a live local.
-        assert_ne!(
-            unsafe { GetHandleInformation(raw as HANDLE, &mut flags) },
-            0
-        );
+        let ok = unsafe { GetHandleInformation(raw as HANDLE, &mut flags) };
+        assert_ne!(ok, 0);
         flags & HANDLE_FLAG_INHERIT != 0
     };
     let l = TcpListener::bind(&localhost()).unwrap();
@@ -455,4 +453,89 @@ fn concurrent_polls_share_oneshot_events() {
     }
     let seen = seen.lock().unwrap();
     assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+}
+
+/// Retries `op` while it would block (bounded).
+fn retry<T>(mut op: impl FnMut() -> io::Result<T>) -> T {
+    let start = Instant::now();
+    loop {
+        match op() {
+            Ok(v) => return v,
+            Err(ref e) if would_block(e) && start.elapsed() < DEADLINE => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn stream_vectored_io_passes_at_most_64_buffers() {
+    let (client, mut server) = pair();
+    // 65 one-byte buffers: one `WSASend` of the first 64 (a fresh
+    // connection takes 64 bytes whole), a short count and no error.
+    let data: Vec<u8> = (0..100u8).collect();
+    let bufs: Vec<&IoVec> = data[..65].chunks(1).map(|c| c.into()).collect();
+    assert_eq!(retry(|| client.write_bufs(&bufs)), 64);
+    let mut got = [0u8; 64];
+    let mut off = 0;
+    while off < 64 {
+        off += retry(|| server.read(&mut got[off..]));
+    }
+    assert_eq!(&got[..], &data[..64]);
+
+    // 100 bytes waiting, 100 one-byte buffers: one `WSARecv` fills 64.
+    server.write_all(&data).unwrap();
+    let mut peeked = [0u8; 100];
+    let start = Instant::now();
+    while retry(|| client.peek(&mut peeked)) < 100 {
+        assert!(start.elapsed() < DEADLINE, "the data did not arrive");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut inbox = [0u8; 100];
+    let mut bufs: Vec<&mut IoVec> = inbox.chunks_mut(1).map(|c| c.into()).collect();
+    assert_eq!(retry(|| client.read_bufs(&mut bufs)), 64);
+    drop(bufs);
+    assert_eq!(&inbox[..64], &data[..64]);
+    assert!(inbox[64..].iter().all(|&b| b == 0));
+    let mut rest = [0u8; 36];
+    let mut off = 0;
+    while off < 36 {
+        off += retry(|| (&client).read(&mut rest[off..]));
+    }
+    assert_eq!(&rest[..], &data[64..]);
+}
+
+#[test]
+fn datagram_vectored_io_over_64_buffers_is_an_error_and_sends_nothing() {
+    let a = UdpSocket::bind(&localhost()).unwrap();
+    let b = UdpSocket::bind(&localhost()).unwrap();
+    a.connect(b.local_addr().unwrap()).unwrap();
+    b.connect(a.local_addr().unwrap()).unwrap();
+    let data: Vec<u8> = (0..65u8).collect();
+
+    let over: Vec<&IoVec> = data.chunks(1).map(|c| c.into()).collect();
+    let e = a.send_bufs(&over).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    // 64 buffers make one datagram; nothing came before it.
+    assert_eq!(a.send_bufs(&over[..64]).unwrap(), 64);
+    let mut first = [0u8; 128];
+    assert_eq!(retry(|| b.recv(&mut first)), 64);
+    assert_eq!(&first[..64], &data[..64]);
+
+    // Receiving into 65 buffers is refused too, and leaves the datagram.
+    assert_eq!(a.send(b"kept").unwrap(), 4);
+    let mut inbox = [0u8; 65];
+    let mut bufs: Vec<&mut IoVec> = inbox.chunks_mut(1).map(|c| c.into()).collect();
+    let start = Instant::now();
+    let mut peeked = [0u8; 8];
+    while !matches!(b.peek(&mut peeked), Ok(4)) {
+        assert!(start.elapsed() < DEADLINE, "the datagram did not arrive");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let e = b.recv_bufs(&mut bufs).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(b.recv_bufs(&mut bufs[..64]).unwrap(), 4);
+    drop(bufs);
+    assert_eq!(&inbox[..4], b"kept");
 }

@@ -136,6 +136,9 @@ impl TcpStream {
     /// Turns TCP keepalive probes on with `Some(idle)`, the time the
     /// connection stays idle before the first probe (whole seconds, rounded
     /// up), or off with `None`.
+    ///
+    /// On OpenBSD, whose idle time is system-wide, `Some` is an
+    /// [`Unsupported`](io::ErrorKind::Unsupported) error and changes nothing.
     pub fn set_keepalive(&self, keepalive: Option<Duration>) -> io::Result<()> {
         sys::net::set_keepalive(&*self.inner, keepalive)
     }

@@ -112,18 +112,22 @@ impl UdpSocket {
     /// (the classic API's vectored receive). A datagram longer than the
     /// buffers together is cut to fit.
     ///
-    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
-    /// nothing is allocated.
+    /// At most 1024 buffers on Unix (`IOV_MAX`) and 64 on Windows: more are
+    /// an [`InvalidInput`](io::ErrorKind::InvalidInput) error, since a
+    /// datagram cannot be split over calls. Nothing is allocated.
     pub fn recv_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
+        check_datagram_bufs(bufs.len())?;
         self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
     }
 
     /// Sends several buffers as one datagram to the peer set by
     /// [`connect`](UdpSocket::connect) (the classic API's vectored send).
     ///
-    /// At most 1024 buffers are used on Unix (`IOV_MAX`) and 64 on Windows;
-    /// nothing is allocated.
+    /// At most 1024 buffers on Unix (`IOV_MAX`) and 64 on Windows: more are
+    /// an [`InvalidInput`](io::ErrorKind::InvalidInput) error, since a
+    /// datagram cannot be split over calls. Nothing is allocated.
     pub fn send_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
+        check_datagram_bufs(bufs.len())?;
         self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
     }
 
@@ -232,3 +236,16 @@ impl UdpSocket {
 }
 
 socket_common!(UdpSocket, net::UdpSocket);
+
+/// A datagram cannot be split over calls as a stream can: more buffers than
+/// one call passes are an error, not a datagram cut short.
+#[inline]
+fn check_datagram_bufs(n: usize) -> io::Result<()> {
+    if n > sys::net::MAX_IOVECS {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "more buffers than one datagram call can take",
+        ));
+    }
+    Ok(())
+}

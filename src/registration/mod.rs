@@ -227,14 +227,56 @@ impl SetReadiness {
     /// Sets the readiness of the paired [`Registration`].
     ///
     /// When the readiness meets the registration's interest, the `Poll` it
-    /// is registered with reports it, waking a `poll` blocked on it, as its
-    /// option says: edge, one event per call that meets the interest; level,
-    /// an event at every poll while it holds; oneshot, one event until the
-    /// next reregister. Setting an empty readiness clears it. Readiness bits
-    /// beyond those [`Ready`] and `UnixReady` define are dropped.
+    /// is registered with reports it, and a `poll` blocked on that `Poll`
+    /// wakes up. How often depends on the registration's options:
+    ///
+    /// - edge: one event for all the calls made between two polls. Calls
+    ///   before the next poll coalesce into one event, which carries the
+    ///   readiness that holds when that poll looks (none if by then it no
+    ///   longer meets the interest). A call after a poll has delivered the
+    ///   event makes a new one, even with the same readiness;
+    /// - level: an event at every poll while the readiness meets the
+    ///   interest;
+    /// - oneshot: one event, then nothing until the next
+    ///   [`reregister`](Poll::reregister).
+    ///
+    /// Setting an empty readiness clears it. Readiness bits beyond those
+    /// [`Ready`] and `UnixReady` define are dropped.
     ///
     /// After the `Registration` is dropped this returns `Ok` and does
-    /// nothing.
+    /// nothing. A readiness set just before the `Registration` is dropped is
+    /// never reported, but its wake-up may still reach a blocked `poll`,
+    /// which then returns with no event for it (possibly with 0 events).
+    /// See [the guide](crate::guide#set_readiness-and-wake-coalesce).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Events, Poll, PollOpt, Ready, Registration, Token};
+    /// use std::time::Duration;
+    ///
+    /// let poll = Poll::new()?;
+    /// let (registration, set_readiness) = Registration::new2();
+    /// poll.register(&registration, Token(0), Ready::readable(), PollOpt::edge())?;
+    /// let mut events = Events::with_capacity(8);
+    ///
+    /// // Three calls before a poll: one event.
+    /// set_readiness.set_readiness(Ready::readable())?;
+    /// set_readiness.set_readiness(Ready::readable() | Ready::writable())?;
+    /// set_readiness.set_readiness(Ready::readable())?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// assert_eq!(events.len(), 1);
+    ///
+    /// // Nothing new: no event.
+    /// poll.poll(&mut events, Some(Duration::ZERO))?;
+    /// assert!(events.is_empty());
+    ///
+    /// // A call after the poll: a new event.
+    /// set_readiness.set_readiness(Ready::readable())?;
+    /// poll.poll(&mut events, Some(Duration::from_secs(5)))?;
+    /// assert_eq!(events.len(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     ///
     /// # Errors
     ///

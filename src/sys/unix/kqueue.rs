@@ -1,4 +1,4 @@
-//! The kqueue selector (macOS, iOS, FreeBSD, NetBSD).
+//! The kqueue selector (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly).
 //!
 //! The logic that needs no kernel (changelists, receipts, turning records
 //! into readiness) is in [`logic`], tested on every Unix. This file holds
@@ -12,8 +12,9 @@
 //! - Every change asks for a receipt (`EV_RECEIPT`), so each change's own
 //!   error is reported.
 //! - Edge is `EV_CLEAR`, level is its absence, oneshot is `EV_DISPATCH`.
-//! - The waker is an `EVFILT_USER` event with `EV_CLEAR`, or on NetBSD a
-//!   non-blocking pipe registered edge-triggered.
+//! - The waker is an `EVFILT_USER` event with `EV_CLEAR`, or on NetBSD and
+//!   OpenBSD (which gained `EVFILT_USER` only in 2025) a non-blocking pipe
+//!   registered edge-triggered.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -26,7 +27,9 @@ use crate::{PollOpt, Ready, Token};
 
 pub(crate) mod logic;
 
-// The `EV_*` values `logic` uses are the system's.
+// The `EV_*` values `logic` uses are the system's. (The casts are needed
+// where the constants are `u16`, and no-ops on NetBSD.)
+#[allow(clippy::unnecessary_cast)]
 const _: () = assert!(
     libc::EV_ADD as u32 == logic::EV_ADD
         && libc::EV_DELETE as u32 == logic::EV_DELETE
@@ -59,12 +62,14 @@ impl Record for libc::kevent {
             libc::EVFILT_AIO => Filter::Aio,
             #[cfg(target_os = "freebsd")]
             libc::EVFILT_LIO => Filter::Lio,
-            #[cfg(not(target_os = "netbsd"))]
+            #[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
             libc::EVFILT_USER => Filter::User,
             _ => Filter::Other,
         }
     }
 
+    // `flags` is a `u16`, or a `u32` on NetBSD.
+    #[allow(clippy::unnecessary_cast)]
     #[inline]
     fn flags(&self) -> u32 {
         self.flags as u32
@@ -75,6 +80,8 @@ impl Record for libc::kevent {
         self.fflags
     }
 
+    // `data` is an `isize` on some systems, an `i64` on others.
+    #[allow(clippy::unnecessary_cast)]
     #[inline]
     fn data(&self) -> i64 {
         self.data as i64
@@ -114,7 +121,7 @@ fn change(ident: usize, filter: Filter, flags: u32, fflags: u32, token: Token) -
     k.ident = ident as _;
     k.filter = match filter {
         Filter::Write => libc::EVFILT_WRITE,
-        #[cfg(not(target_os = "netbsd"))]
+        #[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
         Filter::User => libc::EVFILT_USER,
         _ => libc::EVFILT_READ,
     };
@@ -361,10 +368,10 @@ pub(crate) mod event {
     }
 }
 
-#[cfg(not(target_os = "netbsd"))]
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
 pub(crate) use self::user_waker::Waker;
 
-#[cfg(not(target_os = "netbsd"))]
+#[cfg(not(any(target_os = "netbsd", target_os = "openbsd")))]
 mod user_waker {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -435,10 +442,10 @@ mod user_waker {
     }
 }
 
-#[cfg(target_os = "netbsd")]
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 pub(crate) use self::pipe_waker::Waker;
 
-#[cfg(target_os = "netbsd")]
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
 mod pipe_waker {
     use rustix::io::Errno;
     use rustix::pipe::{pipe_with, PipeFlags};

@@ -1,4 +1,5 @@
-//! Unix backends: epoll on Linux and Android, kqueue on the BSDs and Apple's systems.
+//! Unix backends: epoll on Linux and Android, kqueue on the BSDs (FreeBSD,
+//! NetBSD, OpenBSD, DragonFly) and Apple's systems.
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
@@ -19,14 +20,18 @@ pub(crate) use self::engine::Selector;
     target_os = "macos",
     target_os = "ios",
     target_os = "freebsd",
-    target_os = "netbsd"
+    target_os = "netbsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
 ))]
 mod kqueue;
 #[cfg(any(
     target_os = "macos",
     target_os = "ios",
     target_os = "freebsd",
-    target_os = "netbsd"
+    target_os = "netbsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
 ))]
 pub(crate) use self::kqueue::{event, Events, Selector, Waker};
 
@@ -37,7 +42,9 @@ pub(crate) use self::kqueue::{event, Events, Selector, Waker};
         target_os = "macos",
         target_os = "ios",
         target_os = "freebsd",
-        target_os = "netbsd"
+        target_os = "netbsd",
+        target_os = "dragonfly",
+        target_os = "openbsd"
     ))
 ))]
 #[path = "kqueue/logic.rs"]

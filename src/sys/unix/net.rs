@@ -46,10 +46,12 @@
 //!   `join_multicast_v6(s, &Ipv6Addr, u32)`,
 //!   `leave_multicast_v6(s, &Ipv6Addr, u32)`.
 //!
-//! Where Unix systems differ: Linux, Android, FreeBSD and NetBSD create and
+//! Where Unix systems differ: Linux, Android and the BSDs create and
 //! accept sockets with `SOCK_NONBLOCK | SOCK_CLOEXEC` in the same system call
 //! and send with `MSG_NOSIGNAL`; Apple's systems have neither, so a new socket
 //! gets `FD_CLOEXEC`, `O_NONBLOCK` and `SO_NOSIGPIPE` right after it is made.
+//! OpenBSD has no per-socket keepalive idle time: `Some` in `set_keepalive`,
+//! and `keepalive` on a socket with keepalive on, are `Unsupported` there.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -65,6 +67,8 @@ pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 
 /// Most buffers one vectored call passes (`IOV_MAX` on the supported systems).
 const MAX_IOV: usize = 1024;
+/// The same, under the name the portable layer reads.
+pub(crate) const MAX_IOVECS: usize = MAX_IOV;
 
 /// Flags for every send: `MSG_NOSIGNAL` where it exists.
 #[cfg(not(target_vendor = "apple"))]
@@ -319,11 +323,41 @@ pub(crate) fn send_buffer_size<S: AsFd>(s: &S) -> io::Result<usize> {
 pub(crate) fn set_keepalive<S: AsFd>(s: &S, keepalive: Option<Duration>) -> io::Result<()> {
     match keepalive {
         Some(idle) => {
-            cvt(sockopt::set_tcp_keepidle(s, idle))?;
+            set_keepidle(s, idle)?;
             cvt(sockopt::set_socket_keepalive(s, true))
         }
         None => cvt(sockopt::set_socket_keepalive(s, false)),
     }
+}
+
+#[cfg(not(target_os = "openbsd"))]
+fn set_keepidle<S: AsFd>(s: &S, idle: Duration) -> io::Result<()> {
+    cvt(sockopt::set_tcp_keepidle(s, idle))
+}
+
+#[cfg(not(target_os = "openbsd"))]
+fn keepidle<S: AsFd>(s: &S) -> io::Result<Duration> {
+    cvt(sockopt::tcp_keepidle(s))
+}
+
+// OpenBSD has no idle time per socket: one system-wide value applies to all.
+#[cfg(target_os = "openbsd")]
+fn set_keepidle<S: AsFd>(_: &S, _: Duration) -> io::Result<()> {
+    Err(no_keepidle())
+}
+
+#[cfg(target_os = "openbsd")]
+fn keepidle<S: AsFd>(_: &S) -> io::Result<Duration> {
+    Err(no_keepidle())
+}
+
+#[cfg(target_os = "openbsd")]
+fn no_keepidle() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "OpenBSD has no per-socket keepalive idle time (TCP_KEEPIDLE); \
+         the system-wide sysctl net.inet.tcp.keepidle applies",
+    )
 }
 
 /// `None` when `SO_KEEPALIVE` is off, else the idle time before the first probe.
@@ -331,7 +365,7 @@ pub(crate) fn keepalive<S: AsFd>(s: &S) -> io::Result<Option<Duration>> {
     if !cvt(sockopt::socket_keepalive(s))? {
         return Ok(None);
     }
-    cvt(sockopt::tcp_keepidle(s)).map(Some)
+    keepidle(s).map(Some)
 }
 
 /// `setsockopt(SO_LINGER)`, in whole seconds rounded up.

@@ -415,7 +415,19 @@ mod tests {
         assert_eq!(sun_path_offset(), 2);
     }
 
+    // Under qemu-user the copies this test expects closed stay open, and not
+    // through evio: qemu hands the host kernel a control buffer twice the
+    // size of the program's, so the kernel installs more descriptors than
+    // the program has room for (12 instead of 4 here, as strace shows), and
+    // qemu copies back only the 4 that fit, with `MSG_CTRUNC`. evio closes
+    // those 4; nothing ever closes the other 8, which keep the pipe open.
+    // On a kernel of its own (x86_64, i686) the test passes. The CI's qemu
+    // run sets `--cfg evio_qemu_user`.
     #[test]
+    #[cfg_attr(
+        evio_qemu_user,
+        ignore = "qemu-user leaks the descriptors it receives beyond the program's control buffer"
+    )]
     fn truncated_fds_are_an_error_and_closed() {
         let (a, b) = pair(SocketType::STREAM).unwrap();
         let (r, w) = crate::sys::pipe::new().unwrap();

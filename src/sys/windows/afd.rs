@@ -28,6 +28,7 @@ use windows_sys::Win32::Storage::FileSystem::{
 use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDLE;
 
 use super::events::{READ_CLOSED, WRITE_CLOSED};
+use super::overlapped::INTERNAL_KEY;
 use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
 use windows_sys::Win32::System::IO::{CreateIoCompletionPort, IO_STATUS_BLOCK};
 
@@ -224,9 +225,9 @@ impl Afd {
             return Err(nt_error(status));
         }
         let afd = Afd { handle };
-        // SAFETY: both handles are open; key 0 is never read back (AFD
-        // completions are told apart by their non-null APC context).
-        if unsafe { CreateIoCompletionPort(afd.handle, port, 0, 0) }.is_null() {
+        // SAFETY: both handles are open. The key marks the completions as
+        // evio's own; their APC context tells which slot they are for.
+        if unsafe { CreateIoCompletionPort(afd.handle, port, INTERNAL_KEY, 0) }.is_null() {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `afd.handle` is an open file handle.

@@ -3,6 +3,7 @@
 mod afd;
 mod events;
 pub(crate) mod net;
+pub(crate) mod overlapped;
 mod selector;
 mod state;
 mod waker;

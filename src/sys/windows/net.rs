@@ -15,7 +15,7 @@
 //! - Windows has no `SIGPIPE`, so nothing is needed for it.
 
 use std::io::{self, IoSlice, IoSliceMut};
-use std::mem::{size_of, zeroed};
+use std::mem::{size_of, zeroed, MaybeUninit};
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::windows::io::{AsRawSocket, AsSocket, FromRawSocket, RawSocket};
 use std::ptr;
@@ -388,33 +388,113 @@ pub(crate) fn send_vectored<S: AsSocket>(s: &S, bufs: &[IoSlice<'_>]) -> io::Res
     cvt(r).map(|_| sent as usize)
 }
 
-/// Most buffers one call of [`recv_iovecs`] or [`send_iovecs`] passes: the
-/// rest of a longer list waits for the next call, as a short count says.
-const MAX_IOVECS: usize = 64;
+/// Most buffers one call of [`recv_iovecs`] or [`send_iovecs`] passes.
+///
+/// Windows has no `IOV_MAX`: the `WSABUF` records are built in an array of
+/// this size on the stack (1 KiB, left uninitialized beyond the records
+/// used). On a stream socket the buffers past it wait for the next call, as
+/// the short count says; a datagram cannot be split that way, so more
+/// buffers than this on a datagram socket are an `InvalidInput` error.
+pub(crate) const MAX_IOVECS: usize = 64;
 
-/// `WSARecv` into the classic API's [`IoVec`](iovec::IoVec) buffers, through
-/// a bounded array of `WSABUF`s on the stack.
-pub(crate) fn recv_iovecs<S: AsSocket>(s: &S, bufs: &mut [&mut iovec::IoVec]) -> io::Result<usize> {
-    let mut slices: [IoSliceMut<'_>; MAX_IOVECS] =
-        std::array::from_fn(|_| IoSliceMut::new(&mut []));
-    let mut n = 0;
-    for (slot, buf) in slices.iter_mut().zip(bufs.iter_mut()) {
-        *slot = IoSliceMut::new(buf.as_mut_bytes());
-        n += 1;
+/// How many of `n` buffers one vectored call on `s` passes (see
+/// [`MAX_IOVECS`]).
+#[inline]
+fn iovec_count(s: SOCKET, n: usize) -> io::Result<usize> {
+    if n <= MAX_IOVECS {
+        Ok(n)
+    } else {
+        iovec_count_over(s)
     }
-    recv_vectored(s, &mut slices[..n])
 }
 
-/// `WSASend` of the classic API's [`IoVec`](iovec::IoVec) buffers, through a
-/// bounded array of `WSABUF`s on the stack.
-pub(crate) fn send_iovecs<S: AsSocket>(s: &S, bufs: &[&iovec::IoVec]) -> io::Result<usize> {
-    let mut slices: [IoSlice<'_>; MAX_IOVECS] = [IoSlice::new(&[]); MAX_IOVECS];
-    let mut n = 0;
-    for (slot, buf) in slices.iter_mut().zip(bufs.iter()) {
-        *slot = IoSlice::new(buf.as_bytes());
-        n += 1;
+#[cold]
+fn iovec_count_over(s: SOCKET) -> io::Result<usize> {
+    if getopt::<i32>(s, ws::SOL_SOCKET, ws::SO_TYPE)? == ws::SOCK_DGRAM {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a datagram takes at most 64 buffers on Windows",
+        ));
     }
-    send_vectored(s, &slices[..n])
+    Ok(MAX_IOVECS)
+}
+
+/// One `WSARecv` into the classic API's [`IoVec`](iovec::IoVec) buffers,
+/// filled in order, through an array of `WSABUF`s on the stack (at most
+/// [`MAX_IOVECS`]); nothing is allocated.
+#[inline]
+pub(crate) fn recv_iovecs<S: AsSocket>(s: &S, bufs: &mut [&mut iovec::IoVec]) -> io::Result<usize> {
+    let s = raw(s);
+    let count = iovec_count(s, bufs.len())?;
+    let mut records = [MaybeUninit::<ws::WSABUF>::uninit(); MAX_IOVECS];
+    for (record, buf) in records.iter_mut().zip(bufs.iter_mut()) {
+        let bytes: &mut [u8] = buf;
+        // An `IoVec` is at most `u32::MAX` bytes long on Windows.
+        record.write(ws::WSABUF {
+            len: bytes.len() as u32,
+            buf: bytes.as_mut_ptr(),
+        });
+    }
+    let mut got = 0u32;
+    let mut flags = 0u32;
+    // SAFETY: the first `count` records are initialized and point into the
+    // caller's buffers, writable and mutably borrowed for the call; no
+    // overlapped, so the call completes (or would block) before it returns.
+    let r = unsafe {
+        ws::WSARecv(
+            s,
+            records.as_ptr().cast::<ws::WSABUF>(),
+            count as u32,
+            &mut got,
+            &mut flags,
+            ptr::null_mut(),
+            None,
+        )
+    };
+    if r == SOCKET_ERROR {
+        let e = last_error();
+        return match e.raw_os_error() {
+            Some(ws::WSAESHUTDOWN) => Ok(0),
+            // A datagram cut to fit: it filled every buffer passed.
+            Some(ws::WSAEMSGSIZE) => Ok(bufs[..count].iter().map(|b| b.len()).sum()),
+            _ => Err(e),
+        };
+    }
+    Ok(got as usize)
+}
+
+/// One `WSASend` of the classic API's [`IoVec`](iovec::IoVec) buffers, in
+/// order, through an array of `WSABUF`s on the stack (at most
+/// [`MAX_IOVECS`]); nothing is allocated.
+#[inline]
+pub(crate) fn send_iovecs<S: AsSocket>(s: &S, bufs: &[&iovec::IoVec]) -> io::Result<usize> {
+    let s = raw(s);
+    let count = iovec_count(s, bufs.len())?;
+    let mut records = [MaybeUninit::<ws::WSABUF>::uninit(); MAX_IOVECS];
+    for (record, buf) in records.iter_mut().zip(bufs.iter()) {
+        let bytes: &[u8] = buf;
+        // As above; Winsock only reads through the pointer.
+        record.write(ws::WSABUF {
+            len: bytes.len() as u32,
+            buf: bytes.as_ptr() as *mut u8,
+        });
+    }
+    let mut sent = 0u32;
+    // SAFETY: the first `count` records are initialized and point into the
+    // caller's buffers, borrowed for the call, which only reads them; no
+    // overlapped, so the call completes (or would block) before it returns.
+    let r = unsafe {
+        ws::WSASend(
+            s,
+            records.as_ptr().cast::<ws::WSABUF>(),
+            count as u32,
+            &mut sent,
+            0,
+            ptr::null_mut(),
+            None,
+        )
+    };
+    cvt(r).map(|_| sent as usize)
 }
 
 /// `recvfrom(s, buf, 0)`.

@@ -20,11 +20,18 @@
 //!   (see [`IoSourceState::do_io`]), which puts them back;
 //! - oneshot: after an event nothing is polled until `reregister`.
 //!
+//! Handles associated with the port through a `Binding` ([`overlapped`])
+//! complete there too, keyed by their token; evio's own completions carry
+//! the reserved key instead. A completion of theirs is handed to the
+//! callback of its `Overlapped` and leaves no record: what the callback
+//! reports goes through user-space readiness.
+//!
 //! The other parts of the backend: [`Events`](super::events) (the records),
 //! [`Waker`](super::waker) (posted completions) and
 //! [`IoSourceState`](super::state) (a socket's side of its registration).
 
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +48,7 @@ use windows_sys::Win32::System::IO::{
 
 use super::afd::{self, afd_mask, afd_ready, Afd, PollBuffers};
 use super::events::{record, Events};
+use super::overlapped::{self, INTERNAL_KEY};
 use super::state::IoSourceState;
 use super::waker::WakerState;
 use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
@@ -437,8 +445,14 @@ impl Drop for Inner {
 /// Drops what a completion dequeued while the selector goes away holds;
 /// true if it was a poll's.
 fn release_completion(e: &OVERLAPPED_ENTRY) -> bool {
+    if e.lpCompletionKey != INTERNAL_KEY {
+        // A bound handle's operation: with the `Poll` gone, nobody is
+        // there to call it back (as when the classic port is closed).
+        return false;
+    }
     let ctx = e.lpOverlapped as *const ();
-    // SAFETY: every completion on the port is evio's (see `process`).
+    // SAFETY: a completion with evio's key is an AFD poll or a wake-up
+    // (see `process`).
     match unsafe { kind_of(ctx) } {
         Kind::Slot => true,
         Kind::Waker => {
@@ -550,14 +564,31 @@ impl Selector {
     }
 
     /// Rewrites AFD completions in place into records, dropping those
-    /// that report nothing; returns how many records are left.
+    /// that report nothing, and calls back the bound handles' completions;
+    /// returns how many records are left.
+    ///
+    /// A callback that panics does not keep the other completions from
+    /// being handled (a poll's completion that is dropped would leave its
+    /// socket unwatched for good); the first panic goes on once they are.
     fn process(&self, buf: &mut Vec<OVERLAPPED_ENTRY>) -> usize {
         let mut w = 0;
+        let mut panicked = None;
         for r in 0..buf.len() {
             let e = buf[r];
+            if e.lpCompletionKey != INTERNAL_KEY {
+                // SAFETY: only handles associated through a `Binding` have
+                // another key, and its contract makes the `lpOverlapped` of
+                // their completions that of a live `Overlapped`.
+                let res =
+                    panic::catch_unwind(AssertUnwindSafe(|| unsafe { overlapped::dispatch(&e) }));
+                if let Err(p) = res {
+                    panicked.get_or_insert(p);
+                }
+                continue;
+            }
             let ctx = e.lpOverlapped as *const ();
-            // SAFETY: every completion on the port is evio's: an AFD poll
-            // carrying its slot, or a wake-up carrying its waker's state.
+            // SAFETY: a completion with evio's key is an AFD poll carrying
+            // its slot, or a wake-up carrying its waker's state.
             if unsafe { kind_of(ctx) } == Kind::Waker {
                 // SAFETY: `wake` turned one reference into this pointer.
                 let state = unsafe { Arc::from_raw(ctx as *const WakerState) };
@@ -575,6 +606,9 @@ impl Selector {
             }
         }
         buf.truncate(w);
+        if let Some(p) = panicked {
+            panic::resume_unwind(p);
+        }
         w
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use windows_sys::Win32::System::IO::PostQueuedCompletionStatus;
 
+use super::overlapped::INTERNAL_KEY;
 use super::selector::{Inner, Kind, Selector};
 use crate::Token;
 
@@ -59,8 +60,9 @@ impl Waker {
         let ctx = Arc::into_raw(self.state.clone());
         // SAFETY: the port stays open while `inner` lives; the context
         // points to a live `WakerState`, kept alive by the reference above.
+        // The key marks the completion as evio's own.
         let ok = unsafe {
-            PostQueuedCompletionStatus(self.inner.port, 0, self.state.token.0, ctx as *const _)
+            PostQueuedCompletionStatus(self.inner.port, 0, INTERNAL_KEY, ctx as *const _)
         };
         if ok == 0 {
             let err = io::Error::last_os_error();

@@ -12,7 +12,9 @@
         target_os = "macos",
         target_os = "ios",
         target_os = "freebsd",
-        target_os = "netbsd"
+        target_os = "netbsd",
+        target_os = "dragonfly",
+        target_os = "openbsd"
     )),
     allow(dead_code)
 )]

@@ -9,8 +9,11 @@
 //!
 //! Where evio differs on purpose, the test says so: each scenario lists the
 //! observations where evio's value differs, with the value evio gives and
-//! why (the classic API's documentation, or evio's contract in API.md,
-//! decides). Everything else must be identical.
+//! why. The list is the one the documentation gives its users, in the
+//! migration page (`evio::migration`, "Intentional differences": each
+//! comment below names its number there); the classic API's own
+//! documentation decides what the behaviour should be. Everything else
+//! must be identical.
 
 #![cfg(target_os = "linux")]
 
@@ -111,7 +114,7 @@ differential! {
         // mio 0.6's streams have no vectored IO of their own (it had
         // `read_bufs`/`write_bufs` over `IoVec`), so std's default
         // `write_vectored`/`read_vectored` use the first buffer only. evio
-        // does real vectored IO, as API.md requires in their place.
+        // does real vectored IO (migration page, difference 4).
         ("write_vectored", "\"Ok(4)\""),
         ("read_vectored", "\"4 [97, 98, 99] [100, 0, 0]\""),
     ];
@@ -133,8 +136,8 @@ differential! {
     // Oneshot alone: one event, then disarmed, either way.
     trigger_oneshot_alone => [];
     reregister_interest => [
-        // API.md: registering with the reserved token is `InvalidInput`;
-        // mio 0.6 says `Other` ("invalid token").
+        // Registering with the reserved token is `InvalidInput`; mio 0.6
+        // says `Other` ("invalid token") (migration page, difference 1).
         ("reserved token (register)", "\"InvalidInput\""),
         ("reserved token (reregister)", "\"InvalidInput\""),
     ];
@@ -146,7 +149,7 @@ differential! {
         // user-space event into epoll flags with its interest conversion,
         // which has no error or hang-up: set hang-up, error and priority
         // never reach its events. evio delivers what `set_readiness` set
-        // within the interest (API.md: honour the registration's interest).
+        // within the interest (migration page, difference 3).
         ("hup", "\"9:--h--\""),
         ("error and priority", "\"9:r--e-\""),
         ("readiness", "\"Readable | Error | Priority\""),
@@ -160,7 +163,7 @@ differential! {
         // The classic API documents that reregistering a handle not
         // registered "will return with an error"; mio 0.6's Registration
         // silently registers instead. evio answers as epoll does for a
-        // socket: `NotFound`.
+        // socket: `NotFound` (migration page, difference 2).
         ("reregister unregistered", "\"NotFound\""),
         // Same for deregistering a handle not registered (a socket gives
         // `NotFound` in both crates).
@@ -174,21 +177,23 @@ differential! {
     capacity => [];
     events_api => [];
     values => [
-        // `!` is the complement within `Ready::all()` in evio (API.md: `all`
-        // holds every readiness bit), where mio 0.6 flips every bit of the
-        // word. Their effect on the named kinds is the same (compared above).
+        // `!` is the complement within `Ready::all()` in evio (`all` holds
+        // every readiness bit), where mio 0.6 flips every bit of the word
+        // (migration page, difference 5). Their effect on the named kinds
+        // is the same (compared above).
         ("!readable as_usize", "78"),
         // evio's `Ready` Debug names every kind it holds; mio 0.6's names
-        // only the four portable ones, printing priority as "(empty)".
+        // only the four portable ones, printing priority as "(empty)"
+        // (migration page, difference 6).
         ("Ready all Debug", "\"Readable | Writable | Error | Hup | Priority\""),
         ("Ready unix priority Debug", "\"Priority\""),
         // `urgent` is deprecated and ignored in mio 0.6 (no Debug name);
-        // evio honours it (API.md) and names it.
+        // evio honours it and names it (migration page, difference 6).
         ("PollOpt urgent Debug", "\"Urgent\""),
     ];
     // mio 0.6 on Linux prints "Aio" for every `UnixReady`: its `aio()` is
     // the empty set there and its Debug tests `contains(aio())`, always
-    // true. evio names only what is set.
+    // true. evio names only what is set (migration page, difference 6).
     unix_ready_debug => [
         ("UnixReady empty Debug", "\"(empty)\""),
         ("UnixReady readable Debug", "\"Readable\""),

@@ -1,5 +1,6 @@
 //! Compile-time compatibility with the classic readiness API (mio 0.6):
-//! every item of the contract (API.md) with the classic signature, checked
+//! every item of the classic API (mio 0.6.23's public items, as listed in
+//! `compat_api/surface.rs`) with the classic signature, checked
 //! so that this file only compiles if each one matches: functions are
 //! assigned to variables of the exact fn-pointer type, traits are required
 //! through bounds, and a piece of code written for the classic API builds
@@ -38,7 +39,7 @@ fn evio_additions() {
         let _: fn() -> UnixReady = UnixReady::lio;
         let _: fn(&UnixReady) -> bool = UnixReady::is_lio;
 
-        // IO safety traits on the sockets (API.md).
+        // IO safety traits on the sockets (which mio 0.6 predates).
         use std::os::fd::{AsFd, OwnedFd};
         fn io_safety<T: AsFd + From<OwnedFd> + Into<OwnedFd>>() {}
         io_safety::<evio::net::TcpStream>();
