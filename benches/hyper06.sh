@@ -10,7 +10,8 @@
 # requests/s come from wrk, the server's CPU time (user + system, from
 # /proc/PID/stat) is read before and after the run and divided by the
 # requests wrk completed. Prints every run, then per runtime and
-# implementation the median and the spread (min-max) over the rounds.
+# implementation the median and the spread (min-max) over the rounds, and
+# the same for the ratio evio / mio 0.6.23 within each round.
 #
 # usage: benches/hyper06.sh [rounds]      (default 7; needs wrk)
 # env:   WRK_DURATION (default 5s), WRK_CONNECTIONS (default 50)
@@ -95,4 +96,17 @@ for runtime in current pool; do
     cpu=$(awk -v r="$runtime" -v i="$impl" '$1 == r && $2 == i { print $5 }' "$results" | stats "%.2f")
     printf "%-8s %-11s %-30s %s\n" "$runtime" "$impl" "$rps" "$cpu"
   done
+done
+
+# Each round runs the two implementations back to back, so the ratio within
+# a round is less affected by the machine's other load than either figure.
+echo
+echo "runtime  evio/mio-0.6.23 within a round: requests/s ratio median (min-max)   CPU/request ratio median (min-max)"
+for runtime in current pool; do
+  pairs=$(awk -v r="$runtime" '$1 == r { v[$2 " " $3] = $4 " " $5; n[$3] = 1 }
+    END { for (k in n) { split(v["evio " k], e, " "); split(v["mio-0.6.23 " k], m, " ");
+          printf "%f %f\n", e[1] / m[1], e[2] / m[2] } }' "$results")
+  rps=$(echo "$pairs" | awk '{ print $1 }' | stats "%.3f")
+  cpu=$(echo "$pairs" | awk '{ print $2 }' | stats "%.3f")
+  printf "%-8s %-58s %s\n" "$runtime" "$rps" "$cpu"
 done

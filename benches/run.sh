@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole benchmark run behind BENCHMARKS.md:
 #   1. the suite's wall-clock medians and allocation counts (cargo bench),
-#   2. instruction counts under callgrind (benches/callgrind.sh),
+#   2. instruction counts under callgrind (benches/callgrind.sh), and the
+#      wake-ups per accepted connection of a server with several threads,
 #   3. the HTTP responder on evio and on mio 1.x under wrk, alternated,
 #   4. tables and a chart from all three (the suite's --report mode).
 #
@@ -56,6 +57,11 @@ elif [ -n "$quick" ]; then
 else
   benches/callgrind.sh "$out/callgrind.csv"
 fi
+
+echo "=== 2b. accept spread (wake-ups per accepted connection)"
+conns=1000
+if [ -n "$quick" ]; then conns=100; fi
+cargo bench --bench suite -- --accept-spread "$conns" --csv "$out/accept_spread.csv"
 
 echo "=== 3. HTTP under wrk"
 cargo build --release --example http_hello --example http_hello_mio

@@ -209,9 +209,11 @@ impl Events {
     /// An iterator over the events of the last poll.
     #[inline]
     pub fn iter(&self) -> Iter<'_> {
+        let records = self.inner.records();
         Iter {
-            inner: self,
-            pos: 0,
+            next: records.as_ptr(),
+            left: records.len(),
+            _records: std::marker::PhantomData,
         }
     }
 
@@ -229,26 +231,43 @@ impl fmt::Debug for Events {
 }
 
 /// Iterator over the events in an [`Events`] buffer.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Iter<'a> {
-    inner: &'a Events,
-    pos: usize,
+    next: *const sys::SysEvent,
+    left: usize,
+    _records: std::marker::PhantomData<&'a [sys::SysEvent]>,
 }
+
+// SAFETY: an `Iter` only reads the records it borrows, like `&[Record]`.
+unsafe impl Send for Iter<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for Iter<'_> {}
 
 impl Iterator for Iter<'_> {
     type Item = Event;
 
     #[inline]
     fn next(&mut self) -> Option<Event> {
-        let ret = self.inner.get(self.pos);
-        self.pos += 1;
-        ret
+        if self.left == 0 {
+            return None;
+        }
+        // SAFETY: `next` points to `left` (> 0) records of the borrowed slice.
+        let rec = unsafe { &*self.next };
+        // SAFETY: at most one past the end of the slice.
+        self.next = unsafe { self.next.add(1) };
+        self.left -= 1;
+        Some(sys::event::to_event(rec))
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.inner.len().saturating_sub(self.pos);
-        (n, Some(n))
+        (self.left, Some(self.left))
+    }
+}
+
+impl fmt::Debug for Iter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
     }
 }
 

@@ -217,7 +217,7 @@
 //! way. This is the classic API's meaning, on which programs written for
 //! it close a connection at hang-up.
 //!
-//! | | Linux, Android (epoll) | macOS, iOS, FreeBSD, NetBSD (kqueue) | Windows (AFD) |
+//! | | Linux, Android (epoll) | macOS, iOS, the BSDs (kqueue) | Windows (AFD) |
 //! |---|---|---|---|
 //! | peer's half close or close | readable, read closed | readable, read closed | readable, read closed |
 //! | hang-up | `EPOLLHUP`: both directions shut, or reset | `EV_EOF` on the write filter, or `EV_EOF` with an error | reset (`AFD_POLL_ABORT`) or failed connect |

@@ -5,6 +5,7 @@ use std::ops::Deref;
 
 use crate::event::Evented;
 use crate::poll::SelectorId;
+use crate::stats::Kind;
 use crate::{sys, Poll, PollOpt, Ready, Token};
 
 /// Wraps a non-blocking socket `T` (a std socket type) for registration.
@@ -16,25 +17,37 @@ pub(crate) struct IoSource<T> {
     state: sys::IoSourceState,
     inner: T,
     selector_id: SelectorId,
+    // The descriptor, read (and checked not to be -1) once: the std
+    // sockets' `as_fd` is a call into std that the compiler does not
+    // inline. Borrowed for as long as `inner` lives, and handed out only
+    // for the length of a borrow of `self`.
+    #[cfg(unix)]
+    fd: std::os::fd::BorrowedFd<'static>,
 }
 
-impl<T> IoSource<T> {
+/// What an `IoSource` wraps: on Unix, something with a descriptor.
+#[cfg(unix)]
+pub(crate) trait Handle: std::os::fd::AsRawFd {}
+#[cfg(unix)]
+impl<T: std::os::fd::AsRawFd> Handle for T {}
+/// What an `IoSource` wraps.
+#[cfg(windows)]
+pub(crate) trait Handle {}
+#[cfg(windows)]
+impl<T> Handle for T {}
+
+impl<T: Handle> IoSource<T> {
     #[inline]
     pub(crate) fn new(inner: T) -> IoSource<T> {
         IoSource {
             state: sys::IoSourceState::new(),
+            // SAFETY: `inner` owns the descriptor and lives as long as this
+            // source, which never hands the `'static` borrow out (see `fd`).
+            #[cfg(unix)]
+            fd: unsafe { std::os::fd::BorrowedFd::borrow_raw(inner.as_raw_fd()) },
             inner,
             selector_id: SelectorId::new(),
         }
-    }
-
-    /// Runs one IO operation on the socket.
-    #[inline]
-    pub(crate) fn do_io<F, R>(&self, f: F) -> io::Result<R>
-    where
-        F: FnOnce(&T) -> io::Result<R>,
-    {
-        self.state.do_io(f, &self.inner)
     }
 
     /// A new handle for the same socket, made by `clone` from the std
@@ -44,11 +57,42 @@ impl<T> IoSource<T> {
         &self,
         clone: impl FnOnce(&T) -> io::Result<T>,
     ) -> io::Result<IoSource<T>> {
-        Ok(IoSource {
-            state: sys::IoSourceState::new(),
-            inner: clone(&self.inner)?,
-            selector_id: self.selector_id.clone(),
-        })
+        let mut source = IoSource::new(clone(&self.inner)?);
+        source.selector_id = self.selector_id.clone();
+        Ok(source)
+    }
+}
+
+impl<T> IoSource<T> {
+    /// Runs one IO operation on the socket.
+    #[inline]
+    pub(crate) fn do_io<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.state.do_io(f, &self.inner)
+    }
+
+    /// Runs one IO operation on the socket's descriptor (on Windows, on the
+    /// socket, as `do_io`): the operations of the hot path, which need
+    /// nothing but the descriptor.
+    #[cfg(unix)]
+    #[inline]
+    pub(crate) fn do_io_fd<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(std::os::fd::BorrowedFd<'_>) -> io::Result<R>,
+    {
+        f(self.fd)
+    }
+
+    /// Runs one IO operation on the socket (see the Unix version).
+    #[cfg(windows)]
+    #[inline]
+    pub(crate) fn do_io_fd<F, R>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce(&T) -> io::Result<R>,
+    {
+        self.do_io(f)
     }
 
     pub(crate) fn into_inner(self) -> T {
@@ -67,6 +111,7 @@ impl<T> Deref for IoSource<T> {
 
 #[cfg(unix)]
 impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
+    #[inline]
     fn register(
         &self,
         poll: &Poll,
@@ -75,10 +120,17 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.associate(poll)?;
-        poll.selector()
-            .register(self.inner.as_raw_fd(), token, interest, opts)
+        let res = poll.selector().register(
+            std::os::fd::AsRawFd::as_raw_fd(&self.fd),
+            token,
+            interest,
+            opts,
+        );
+        poll.counters().registered(Kind::Io, &res);
+        res
     }
 
+    #[inline]
     fn reregister(
         &self,
         poll: &Poll,
@@ -87,24 +139,27 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
         // The socket is held open for the length of the call: on Linux the
         // io_uring engine may queue the change for the next poll.
         #[cfg(target_os = "linux")]
-        let res = poll
-            .selector()
-            .reregister_open(self.inner.as_raw_fd(), token, interest, opts);
+        let res = poll.selector().reregister_open(fd, token, interest, opts);
         #[cfg(not(target_os = "linux"))]
-        let res = poll
-            .selector()
-            .reregister(self.inner.as_raw_fd(), token, interest, opts);
-        res.map_err(not_registered)
+        let res = poll.selector().reregister(fd, token, interest, opts);
+        let res = res.map_err(not_registered);
+        poll.counters().reregistered(Kind::Io, &res);
+        res
     }
 
+    #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector()
-            .deregister(self.inner.as_raw_fd())
-            .map_err(not_registered)
+        let res = poll
+            .selector()
+            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd))
+            .map_err(not_registered);
+        poll.counters().deregistered(Kind::Io, &res);
+        res
     }
 }
 
@@ -134,13 +189,15 @@ impl<T: std::os::windows::io::AsRawSocket> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.associate(poll)?;
-        poll.selector().register(
+        let res = poll.selector().register(
             &self.state,
             self.inner.as_raw_socket() as _,
             token,
             interest,
             opts,
-        )
+        );
+        poll.counters().registered(Kind::Io, &res);
+        res
     }
 
     fn reregister(
@@ -151,12 +208,17 @@ impl<T: std::os::windows::io::AsRawSocket> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector()
-            .reregister(&self.state, token, interest, opts)
+        let res = poll
+            .selector()
+            .reregister(&self.state, token, interest, opts);
+        poll.counters().reregistered(Kind::Io, &res);
+        res
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        poll.selector().deregister(&self.state)
+        let res = poll.selector().deregister(&self.state);
+        poll.counters().deregistered(Kind::Io, &res);
+        res
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! evio is a readiness-based event queue — [`Poll`], [`Events`], [`Token`],
 //! [`Ready`], [`PollOpt`] and the [`Evented`] trait — backed
-//! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD) and IO
-//! completion ports (Windows), with non-blocking TCP and UDP sockets,
+//! by epoll (Linux, Android), kqueue (macOS, iOS, FreeBSD, NetBSD, OpenBSD,
+//! DragonFly) and IO completion ports (Windows), with non-blocking TCP and UDP sockets,
 //! user-space readiness ([`Registration`], [`SetReadiness`]), a cross-thread
 //! [`Waker`], and Unix extensions ([`unix`]). It allocates nothing at run time
 //! once the [`Events`] buffer exists. File operations, thread pools and
@@ -95,6 +95,7 @@ mod poll;
 mod poll_opt;
 mod ready;
 mod registration;
+mod stats;
 mod sys;
 mod token;
 #[cfg(unix)]
@@ -108,6 +109,8 @@ pub use crate::poll::{Engine, Poll};
 pub use crate::poll_opt::PollOpt;
 pub use crate::ready::Ready;
 pub use crate::registration::{Registration, SetReadiness};
+#[cfg(feature = "stats")]
+pub use crate::stats::PollStats;
 pub use crate::token::Token;
 pub use crate::waker::Waker;
 

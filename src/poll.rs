@@ -7,6 +7,7 @@ use std::{fmt, io};
 
 use crate::event::Evented;
 use crate::registration::ReadinessQueue;
+use crate::stats::Counters;
 use crate::{sys, Events, PollOpt, Ready, Token};
 
 /// Polls for readiness events on all registered handles.
@@ -59,6 +60,9 @@ pub struct Poll {
     // Set when the last poll with user-space readiness filled the whole
     // buffer: only then can entries have been left over for lack of room.
     filled: AtomicBool,
+    // What the `Poll` has done (nothing, of no size, without the `stats`
+    // feature).
+    counters: Counters,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -148,6 +152,7 @@ impl Poll {
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
             filled: AtomicBool::new(false),
+            counters: Counters::new(),
         })
     }
 
@@ -178,7 +183,7 @@ impl Poll {
     ///   [`Event::is_read_closed`](crate::event::Event::is_read_closed)
     ///   reports (a half close is no hang-up). Priority interest, or
     ///   [`PollOpt::urgent`], asks for `EPOLLPRI`.
-    /// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: readable and writable are
+    /// - **macOS, iOS, the BSDs (kqueue)**: readable and writable are
     ///   two filters of the descriptor, changed in one `kevent` call whose
     ///   receipts are checked one by one. Errors and hang-up come with a
     ///   filter, so an interest with neither readable nor writable reports
@@ -233,6 +238,7 @@ impl Poll {
     /// assert!(other.register(&listener, Token(0), Ready::readable(), PollOpt::edge()).is_err());
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn register<E: Evented + ?Sized>(
         &self,
         handle: &E,
@@ -251,6 +257,7 @@ impl Poll {
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
     /// an error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    #[inline]
     pub fn reregister<E: Evented + ?Sized>(
         &self,
         handle: &E,
@@ -268,6 +275,7 @@ impl Poll {
     /// # Errors
     ///
     /// An error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    #[inline]
     pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
         handle.deregister(self)
     }
@@ -297,21 +305,78 @@ impl Poll {
     #[inline]
     pub fn poll(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
         // The common case, small enough to inline into the caller's event
-        // loop: no user-space readiness queue, and one wait that succeeds.
-        // Everything else (a signal, an error, user-space readiness, a
-        // buffer of capacity 0) takes the general path, which repeats the
-        // wait when it has to.
+        // loop: no timeout or a zero one, no user-space readiness queue, and
+        // one wait that succeeds. It makes no call, so the caller keeps its
+        // values in registers across it; and every other case is one call
+        // that returns the final result, so that only the `Events` buffer
+        // has to outlive a call in the caller. A timeout with a length
+        // takes `poll_timed`, which makes the same single wait; a signal,
+        // an error, user-space readiness and a buffer of capacity 0 take
+        // the general path, which repeats the wait when it has to.
+        let ms = match timeout {
+            None => -1,
+            // One test for both halves (`is_zero` makes two).
+            Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
+            Some(_) => return self.poll_timed(events, timeout),
+        };
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
             && sys::fast_path(&self.selector)
         {
-            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
-                let n = events.len();
-                if n == 0 || self.queue.get().is_none() {
-                    return Ok(n);
+            let res = self.selector.select_quick(&mut events.inner, ms);
+            self.counters.syscall();
+            let errno = match res {
+                Ok(n) => {
+                    if n == 0 || self.queue.get().is_none() {
+                        self.counters.polled(n, 0);
+                        return Ok(n);
+                    }
+                    0
                 }
-                // A `Registration` created the queue during the wait.
-                return self.poll_raced(events, timeout);
+                Err(errno) => errno,
+            };
+            return self.poll_after_quick(events, ms, errno);
+        }
+        self.poll_general(events, quick_timeout(ms))
+    }
+
+    /// After a fast-path wait that failed with `errno` (no events then) or
+    /// during which a `Registration` created the queue (`errno` 0, events).
+    #[cold]
+    #[inline(never)]
+    fn poll_after_quick(&self, events: &mut Events, ms: isize, errno: i32) -> io::Result<usize> {
+        let timeout = quick_timeout(ms);
+        if events.is_empty() {
+            if errno == sys::EINTR {
+                // The general path waits again.
+                self.counters.eintr();
+            }
+            return self.poll_general(events, timeout);
+        }
+        self.poll_raced(events, timeout)
+    }
+
+    /// `poll` with a timeout that has a length: the same single wait as its
+    /// fast path when it can, the general path otherwise.
+    #[inline(never)]
+    fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        if self.queue.get().is_none()
+            && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
+        {
+            let res = self.selector.select(&mut events.inner, timeout);
+            self.counters.syscall();
+            match res {
+                Ok(()) => {
+                    let n = events.len();
+                    if n == 0 || self.queue.get().is_none() {
+                        self.counters.polled(n, 0);
+                        return Ok(n);
+                    }
+                    return self.poll_raced(events, timeout);
+                }
+                // The general path waits again.
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.counters.eintr(),
+                Err(_) => {}
             }
         }
         self.poll_general(events, timeout)
@@ -323,15 +388,19 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_raced(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        let looked = match self.queue.get() {
-            Some(q) => q.deliver(&mut events.inner),
-            None => false,
+        let (looked, user) = match self.queue.get() {
+            Some(q) => {
+                let d = q.deliver(&mut events.inner);
+                (d.looked, d.events)
+            }
+            None => (false, 0),
         };
         if events.is_empty() && !looked {
             // Only the queue's wake-up: wait again (for the whole timeout:
             // never less than asked).
             return self.poll_general(events, timeout);
         }
+        self.counters.polled(events.len(), user);
         Ok(events.len())
     }
 
@@ -421,6 +490,7 @@ impl Poll {
                 None => true,
             };
             let res = if os_turn {
+                self.counters.syscall();
                 self.selector.select(&mut events.inner, wait)
             } else {
                 events.inner.clear();
@@ -430,6 +500,7 @@ impl Poll {
             match res {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
+                    self.counters.eintr();
                     if let Some(rest) = left() {
                         wait_for = Some(rest);
                     }
@@ -440,8 +511,11 @@ impl Poll {
             // A `Registration` may have created the queue during the wait
             // (its wake-up record must not reach the caller): as in
             // `poll_raced`, the queue's entries are delivered now.
+            let mut user = 0;
             if let Some(q) = queue.or_else(|| self.queue.get()) {
-                let looked = q.deliver(&mut events.inner);
+                let delivery = q.deliver(&mut events.inner);
+                let looked = delivery.looked;
+                user = delivery.events;
                 self.filled
                     .store(events.len() >= events.capacity(), Ordering::Relaxed);
                 // Woken only by the queue's own wake-up (or another thread's
@@ -464,6 +538,7 @@ impl Poll {
                     }
                 }
             }
+            self.counters.polled(events.len(), user);
             return Ok(events.len());
         }
     }
@@ -479,6 +554,21 @@ impl Poll {
     #[inline]
     pub(crate) fn selector(&self) -> &sys::Selector {
         &self.selector
+    }
+
+    /// The counters of the `stats` feature (nothing without it).
+    #[inline]
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A copy of this `Poll`'s counters (cargo feature `stats`): polls,
+    /// events delivered, system calls made, empty polls, waits restarted
+    /// after a signal, user-space events delivered, and registrations by
+    /// kind. See [`PollStats`](crate::PollStats).
+    #[cfg(feature = "stats")]
+    pub fn stats(&self) -> crate::PollStats {
+        self.counters.snapshot()
     }
 
     /// A number that tells this `Poll` apart from every other in the process.
@@ -515,6 +605,16 @@ impl Drop for Poll {
         if let Some(q) = self.queue.get() {
             q.close();
         }
+    }
+}
+
+/// The timeout that the fast path's milliseconds (`-1` or `0`) stand for.
+#[inline]
+pub(crate) fn quick_timeout(ms: isize) -> Option<Duration> {
+    if ms < 0 {
+        None
+    } else {
+        Some(Duration::ZERO)
     }
 }
 
@@ -568,7 +668,22 @@ impl SelectorId {
     }
 
     /// Binds to `poll`, or checks that it is the one bound already.
+    #[inline]
     pub(crate) fn associate(&self, poll: &Poll) -> io::Result<()> {
+        // Bound already (every registration after the first): one load.
+        let cur = self.0.load(Ordering::Acquire);
+        if cur == poll.id() {
+            return Ok(());
+        }
+        self.bind(cur, poll)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bind(&self, cur: usize, poll: &Poll) -> io::Result<()> {
+        if cur != 0 {
+            return Err(other_poll());
+        }
         match self
             .0
             .compare_exchange(0, poll.id(), Ordering::AcqRel, Ordering::Acquire)
@@ -584,14 +699,12 @@ impl SelectorId {
     /// A socket bound to another `Poll` is not registered with this one:
     /// `NotFound`, as epoll and kqueue answer for a handle they do not hold
     /// (and as the classic API reports it).
+    #[inline]
     pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
         if self.0.load(Ordering::Acquire) == poll.id() {
             Ok(())
         } else {
-            Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                "the handle is not registered with this Poll",
-            ))
+            Err(not_this_poll())
         }
     }
 }
@@ -603,6 +716,14 @@ impl Clone for SelectorId {
     fn clone(&self) -> SelectorId {
         SelectorId(AtomicUsize::new(self.0.load(Ordering::Acquire)))
     }
+}
+
+#[cold]
+fn not_this_poll() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        "the handle is not registered with this Poll",
+    )
 }
 
 #[cold]

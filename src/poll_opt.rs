@@ -11,6 +11,10 @@ const URGENT: usize = 0b1000;
 const ALL: usize = EDGE | LEVEL | ONESHOT;
 /// Every option bit, the scope of `!`.
 const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
+/// evio's Linux addition, `EPOLLEXCLUSIVE`, made only by
+/// `unix::UnixPollOpt::exclusive` (outside `KNOWN`: `!` never sets it).
+#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+pub(crate) const EXCLUSIVE: usize = 0b1_0000;
 
 /// Options supplied when registering a handle with [`Poll`](crate::Poll).
 ///
@@ -34,7 +38,7 @@ const KNOWN: usize = EDGE | LEVEL | ONESHOT | URGENT;
 ///   `EPOLLONESHOT`, level is neither; urgent adds `EPOLLPRI`. In edge mode
 ///   the kernel may report a socket again when new data arrives while it
 ///   is still readable (it is not required to: drain anyway).
-/// - **macOS, iOS, FreeBSD, NetBSD (kqueue)**: edge is `EV_CLEAR`, oneshot
+/// - **macOS, iOS, the BSDs (kqueue)**: edge is `EV_CLEAR`, oneshot
 ///   is `EV_DISPATCH` (the filter is disabled after its event and stays
 ///   registered until `reregister` adds it anew), level is neither. Readable and
 ///   writable are separate filters, so a oneshot registration with both
@@ -168,6 +172,19 @@ impl PollOpt {
     pub(crate) const fn from_bits(bits: usize) -> PollOpt {
         PollOpt(bits & KNOWN)
     }
+
+    /// The options with exactly these bits, evio's additions included.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    pub(crate) const fn from_raw(bits: usize) -> PollOpt {
+        PollOpt(bits)
+    }
+
+    /// Whether evio's `EPOLLEXCLUSIVE` addition is set (Linux, Android).
+    #[inline]
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    pub(crate) const fn is_exclusive(&self) -> bool {
+        self.0 & EXCLUSIVE != 0
+    }
 }
 
 // The operators take a `PollOpt`, exactly as in the classic API (only
@@ -215,6 +232,7 @@ impl fmt::Debug for PollOpt {
             (LEVEL, "Level-Triggered"),
             (ONESHOT, "OneShot"),
             (URGENT, "Urgent"),
+            (EXCLUSIVE, "Exclusive"),
         ];
         let mut one = false;
         for (bit, name) in names {

@@ -10,8 +10,8 @@ use crate::{sys, Poll, Token};
 /// a [`wake`](Waker::wake) makes the current poll, or the next one if none
 /// is waiting, return a readable event with that token. On Linux it is one
 /// `eventfd` write, on kqueue systems an `EVFILT_USER` trigger (a pipe write
-/// on NetBSD), on Windows a posted completion. Several wakers may be
-/// registered with one `Poll`.
+/// on NetBSD and OpenBSD), on Windows a posted completion. Several wakers
+/// may be registered with one `Poll`.
 ///
 /// Wakes coalesce: any number of `wake` calls before a poll reports the
 /// waker make one event, and a wake after that poll makes a new one. A wake

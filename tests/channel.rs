@@ -61,7 +61,7 @@ fn edge_receiver_sees_every_message_from_many_threads() {
                     assert!(seen.insert((t, i)), "message {t}/{i} twice");
                     // Each sender's messages arrive in the order sent.
                     assert!(
-                        last[t].map_or(true, |l| l < i),
+                        last[t].is_none_or(|l| l < i),
                         "{t}: {i} after {:?}",
                         last[t]
                     );

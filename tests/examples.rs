@@ -10,7 +10,10 @@
 //! builds it as its own unit tests, which check its verdict, instead). A run that did not build them, such as
 //! `cargo test --test examples`, finds them missing or older than their
 //! sources; each test then says so and passes without running anything.
-//! Everything runs on 127.0.0.1, and every wait is bounded.
+//! Everything runs on 127.0.0.1, and every wait is bounded. Under
+//! qemu-user (`--cfg evio_qemu_user`) the tests are ignored: the emulated
+//! test cannot `execve` an emulated program unless the host has a
+//! binfmt_misc handler for it.
 
 #![cfg(unix)]
 
@@ -191,6 +194,10 @@ fn assert_reported(name: &str, status: ExitStatus, stderr: &str, addr: SocketAdd
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn port_in_use_is_an_error_in_words() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
@@ -216,6 +223,10 @@ fn port_in_use_is_an_error_in_words() {
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn bad_arguments_give_the_usage_and_status_2() {
     for (name, args) in [
         ("tcp_echo", &["seventy"][..]),
@@ -238,6 +249,10 @@ fn bad_arguments_give_the_usage_and_status_2() {
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn tcp_echo_echoes_and_stops_after_max_seconds() {
     let Some(bin) = example("tcp_echo") else {
         return;
@@ -256,6 +271,10 @@ fn tcp_echo_echoes_and_stops_after_max_seconds() {
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn udp_echo_echoes_and_stops_after_max_seconds() {
     let Some(bin) = example("udp_echo") else {
         return;
@@ -294,6 +313,10 @@ fn read_until(s: &mut TcpStream, want: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn chat_refuses_lines_over_its_limit() {
     let Some(bin) = example("chat") else {
         return;
@@ -418,6 +441,10 @@ fn serves_on_after_emfile(mut server: Running, addr: SocketAddr, request: &[u8],
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn http_hello_serves_on_when_out_of_descriptors() {
     let Some(bin) = example("http_hello") else {
         return;
@@ -437,6 +464,10 @@ fn http_hello_serves_on_when_out_of_descriptors() {
 }
 
 #[test]
+#[cfg_attr(
+    evio_qemu_user,
+    ignore = "qemu-user cannot start the aarch64 example as a child process (execve: ENOEXEC without binfmt_misc)"
+)]
 fn tcp_echo_serves_on_when_out_of_descriptors() {
     let Some(bin) = example("tcp_echo") else {
         return;

@@ -1,37 +1,52 @@
 #!/usr/bin/env bash
-# Compiles the crate, its tests and examples for the systems no CI machine runs:
-# kqueue on macOS, iOS, FreeBSD and NetBSD, epoll on Android. Type-checking only
-# (`cargo check --all-targets`, std built from source); nothing here runs them.
+# Lints every target CI builds besides the host, warnings denied: the kqueue
+# family (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly) and Android, which
+# nothing here runs, and the targets whose tests later steps run (i686 and
+# aarch64 Linux, Windows). `cargo clippy --workspace --all-targets` type-checks
+# the crates, their tests, examples and benchmarks as it lints them. Debian's
+# Rust and clippy, std built from source (.ci/lib/cross.sh).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/../lib/cross.sh"
+cd "$CI_REPO"
+start=$(ci_now)
 
-# The targets to check. To add one (Windows: x86_64-pc-windows-gnu), append it to
-# CROSS_EXTRA_TARGETS; to also run the tests under Wine, add --wine to CROSS_EXTRA_ARGS.
-UNIX_TARGETS="x86_64-apple-darwin aarch64-apple-ios x86_64-unknown-freebsd x86_64-unknown-netbsd aarch64-linux-android"
-CROSS_EXTRA_TARGETS=${CROSS_EXTRA_TARGETS:-""}
-CROSS_EXTRA_ARGS=${CROSS_EXTRA_ARGS:-""}
-
-tool=""
-for t in "${CROSS_CHECK_TOOL:-}" ../shared/tools/cross-check.sh /work/shared/tools/cross-check.sh; do
-  if [ -n "$t" ] && [ -f "$t" ]; then tool=$t; break; fi
+ci_debian_rust
+targets="$CI_CHECK_ONLY_TARGETS $CI_RUN_TARGETS"
+pkgs=()
+for t in $targets; do
+  read -r -a p <<<"$(ci_target_packages "$t" check)"
+  pkgs+=("${p[@]}")
 done
-[ -n "$tool" ] || { echo "cross-check: ../shared/tools/cross-check.sh not found" >&2; exit 1; }
+[ ${#pkgs[@]} -gt 0 ] && ci_apt "${pkgs[@]}"
 
-export CROSS_TARGETS="$UNIX_TARGETS $CROSS_EXTRA_TARGETS"
-read -r -a extra <<< "$CROSS_EXTRA_ARGS"
-rc=0
-bash "$tool" . "${extra[@]}" || rc=$?
+lint=(--workspace --all-targets --locked -- -D warnings)
 
-# Warnings do not fail the step, but code that only these targets compile is
-# linted nowhere else: show them.
-logs="${CROSS_WORK:-/tmp/cross-check}/logs"
-for t in $CROSS_TARGETS; do
-  f="$logs/check-$t.log"
-  [ -f "$f" ] || continue
-  n=$(grep -c '^warning' "$f" || true)
-  if [ "$n" -gt 0 ]; then
-    echo "---- $t: warnings"
-    grep -A6 '^warning' "$f" | head -60
+# All targets in one invocation: ten standard libraries checked side by side
+# keep both cores busy. When it fails, the runs per target below (warm by
+# then, a few seconds each) tell which target failed, and why.
+t0=$(ci_now)
+args=()
+for t in $targets; do args+=(--target "$t"); done
+if ci_cargo clippy --keep-going "${args[@]}" "${lint[@]}" >"$CI_LOGS/clippy-all.log" 2>&1; then
+  echo "cross-check: PASS, clippy for $targets ($(($(ci_now) - t0))s)"
+  exit 0
+fi
+echo "cross-check: every target checked together, with errors ($(($(ci_now) - t0))s)"
+
+failed=()
+for t in $targets; do
+  t0=$(ci_now)
+  log=$CI_LOGS/clippy-$t.log
+  if ci_cargo clippy --target "$t" "${lint[@]}" >"$log" 2>&1; then
+    printf 'PASS  clippy %-28s %4ss\n' "$t" "$(($(ci_now) - t0))"
+  else
+    printf 'FAIL  clippy %-28s %4ss (log: %s)\n' "$t" "$(($(ci_now) - t0))" "$log"
+    ci_filter <"$log" | head -80
+    failed+=("$t")
   fi
 done
-exit "$rc"
+echo "cross-check: $(($(ci_now) - start))s"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "cross-check: FAILED for ${failed[*]}" >&2
+  exit 1
+fi

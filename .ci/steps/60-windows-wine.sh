@@ -1,27 +1,21 @@
 #!/usr/bin/env bash
-# Windows: compiles the crate, its tests and examples for x86_64-pc-windows-gnu
-# (std built from source, mingw linker) and runs the whole test suite, doctests
-# included, under Wine 8 (Debian's wine64). Tests Wine cannot run are marked
-# `#[cfg_attr(windows, ignore = "reason")]` and show up as ignored with the reason.
+# Windows (x86_64-pc-windows-gnu) under Wine 8 (Debian's wine64): the whole
+# test suite, doctests included. Debian's Rust, std built from source,
+# mingw-w64 as linker, a Wine prefix of CI's own with the one DLL Wine 8
+# lacks for Rust's std (.ci/lib/cross.sh). Tests Wine cannot run are marked
+# `#[cfg_attr(windows, ignore = "reason")]` and show up as ignored with their
+# reason. Clippy for this target is .ci/steps/50-cross-check.sh.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-
-tool=""
-for t in "${CROSS_CHECK_TOOL:-}" ../shared/tools/cross-check.sh /work/shared/tools/cross-check.sh; do
-  if [ -n "$t" ] && [ -f "$t" ]; then tool=$t; break; fi
-done
-[ -n "$tool" ] || { echo "windows-wine: ../shared/tools/cross-check.sh not found" >&2; exit 1; }
-
+source "$(dirname "$0")/../lib/cross.sh"
+cd "$CI_REPO"
+start=$(ci_now)
 target=x86_64-pc-windows-gnu
-export CROSS_TARGETS=$target
-rc=0
-bash "$tool" . --wine || rc=$?
 
-# No clippy for this target here: at least keep the build free of warnings.
-log="${CROSS_WORK:-/tmp/cross-check}/logs/check-$target.log"
-if [ -f "$log" ] && grep -q '^warning' "$log"; then
-  echo "---- $target: warnings (they fail this step)"
-  grep -A8 '^warning' "$log" | head -80
-  rc=1
-fi
+ci_debian_rust
+ci_build_tests "$target"
+ci_wine
+trap ci_wine_stop EXIT
+rc=0
+ci_run_tests "$target" || rc=$?
+echo "windows-wine: $(($(ci_now) - start))s"
 exit "$rc"

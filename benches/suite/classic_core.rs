@@ -135,3 +135,161 @@ pub fn set_readiness(threads: usize) -> Body {
         })
     })
 }
+
+/// The second call shape: an event loop's `turn`, a function of its own
+/// that the measuring loop calls (never inlined into it, as most event
+/// loops call `poll`), which polls and hands every event, read through
+/// `Event::readiness()`, to `handler`. Returns the number of events and
+/// the sum of what the handler returned.
+#[inline(never)]
+pub fn turn<F: FnMut(usize, bool) -> usize>(
+    poll: &Poll,
+    events: &mut Events,
+    timeout: Option<Duration>,
+    mut handler: F,
+) -> (usize, usize) {
+    let n = poll.poll(events, timeout).unwrap();
+    let mut acc = 0usize;
+    for ev in events.iter() {
+        acc = acc.wrapping_add(handler(ev.token().0, ev.readiness().is_readable()));
+    }
+    (n, acc)
+}
+
+/// Workload 1 in the second call shape (see `turn`).
+pub fn dispatch_turn(n: usize) -> Body {
+    let fds = ready_eventfds(n);
+    let poll = Poll::new().unwrap();
+    for (i, fd) in fds.iter().enumerate() {
+        poll.register(
+            &EventedFd(&fd.as_raw_fd()),
+            Token(i),
+            Ready::readable(),
+            PollOpt::level(),
+        )
+        .unwrap();
+    }
+    let mut events = Events::with_capacity(CAP);
+    Box::new(move |iters| {
+        let _keep = &fds;
+        measured(|| {
+            let (mut total, mut acc) = (0u64, 0usize);
+            for _ in 0..iters {
+                let (k, a) = turn(
+                    &poll,
+                    &mut events,
+                    black_box(Some(Duration::ZERO)),
+                    |token, readable| if readable { token } else { 0 },
+                );
+                acc = acc.wrapping_add(a);
+                total += k as u64;
+            }
+            black_box(acc);
+            if n == 0 {
+                iters
+            } else {
+                total
+            }
+        })
+    })
+}
+
+/// Workload 7: `n` oneshot sources, all ready; every delivered one is
+/// re-armed with `reregister` (one operation: an event and its re-arm).
+/// `in_turn`: the second call shape, the re-arm in the handler.
+pub fn oneshot(n: usize, in_turn: bool) -> Body {
+    let fds = ready_eventfds(n);
+    let raws: Vec<_> = fds.iter().map(|fd| fd.as_raw_fd()).collect();
+    let poll = Poll::new().unwrap();
+    for (i, fd) in raws.iter().enumerate() {
+        poll.register(
+            &EventedFd(fd),
+            Token(i),
+            Ready::readable(),
+            PollOpt::edge() | PollOpt::oneshot(),
+        )
+        .unwrap();
+    }
+    let mut events = Events::with_capacity(CAP);
+    // The re-arm, with its options written where it is made, as the raw
+    // loop writes its flags.
+    let rearm = |poll: &Poll, fd: &std::os::fd::RawFd, t: usize| {
+        poll.reregister(
+            &EventedFd(fd),
+            Token(t),
+            Ready::readable(),
+            PollOpt::edge() | PollOpt::oneshot(),
+        )
+        .unwrap()
+    };
+    Box::new(move |iters| {
+        let _keep = &fds;
+        measured(|| {
+            let mut total = 0u64;
+            for _ in 0..iters {
+                if in_turn {
+                    let (k, _) = turn(
+                        &poll,
+                        &mut events,
+                        black_box(Some(Duration::ZERO)),
+                        |t, _| {
+                            rearm(&poll, &raws[t], t);
+                            0
+                        },
+                    );
+                    total += k as u64;
+                } else {
+                    let k = poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+                    for ev in events.iter() {
+                        let t = ev.token().0;
+                        if ev.readiness().is_readable() {
+                            rearm(&poll, &raws[t], t);
+                        }
+                    }
+                    total += k as u64;
+                }
+            }
+            total
+        })
+    })
+}
+
+/// Workload 5 on a socket: register and deregister a UDP socket.
+pub fn churn_udp() -> Body {
+    let sock = mio::net::UdpSocket::bind(&"127.0.0.1:0".parse().unwrap()).unwrap();
+    let poll = Poll::new().unwrap();
+    Box::new(move |iters| {
+        measured(|| {
+            for i in 0..iters {
+                poll.register(&sock, Token(i as usize), Ready::readable(), PollOpt::edge())
+                    .unwrap();
+                poll.deregister(&sock).unwrap();
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 8: a `Registration` created, registered and dropped (with its
+/// `SetReadiness`).
+pub fn registration() -> Body {
+    let poll = Poll::new().unwrap();
+    // The first registration creates the Poll's user-space queue: made here,
+    // outside the measured operations.
+    let (first, _set) = Registration::new2();
+    poll.register(&first, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    Box::new(move |iters| {
+        let _keep = &first;
+        measured(|| {
+            for i in 0..iters {
+                let (reg, set) = Registration::new2();
+                poll.register(&reg, Token(i as usize + 1), Ready::readable(), PollOpt::edge())
+                    .unwrap();
+                drop(black_box(reg));
+                drop(black_box(set));
+            }
+            iters
+        })
+    })
+}

@@ -117,3 +117,77 @@ pub fn rearm(n: usize) -> Body {
         })
     })
 }
+
+/// Workload 2 in the second call shape (see `turn`): the reads and writes
+/// are the handler's.
+pub fn pingpong_turn() -> Body {
+    let (c, s) = tcp_pair();
+    let mut c = TcpStream::from_stream(c).unwrap();
+    let mut s = TcpStream::from_stream(s).unwrap();
+    let poll = Poll::new().unwrap();
+    poll.register(&s, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.register(&c, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let mut events = Events::with_capacity(CAP);
+    Box::new(move |iters| {
+        let msg = [1u8; MSG];
+        let mut buf = [0u8; MSG];
+        measured(|| {
+            for _ in 0..iters {
+                let _ = c.write(&msg);
+                let mut got = 0;
+                while got < MSG {
+                    turn(&poll, &mut events, black_box(None), |token, _| {
+                        if token == 0 {
+                            if let Ok(r) = s.read(&mut buf) {
+                                let _ = s.write(&buf[..r]);
+                            }
+                        } else if let Ok(r) = c.read(&mut buf[..MSG - got]) {
+                            got += r;
+                        }
+                        0
+                    });
+                }
+            }
+            iters
+        })
+    })
+}
+
+/// Workload 3 in the second call shape (see `turn`).
+pub fn many_turn(conns: usize) -> Body {
+    let (clients, servers) = Clients::start(conns);
+    let poll = Poll::new().unwrap();
+    let mut socks: Vec<TcpStream> = servers
+        .into_iter()
+        .map(|s| TcpStream::from_stream(s).unwrap())
+        .collect();
+    for (i, s) in socks.iter().enumerate() {
+        poll.register(s, Token(i), Ready::readable(), PollOpt::edge())
+            .unwrap();
+    }
+    let mut events = Events::with_capacity(CAP);
+    let mut buf = vec![0u8; 4096];
+    Box::new(move |iters| {
+        let _keep = &clients;
+        measured(|| {
+            let target = iters * MSG as u64;
+            let mut bytes = 0;
+            while bytes < target {
+                let (_, b) = turn(&poll, &mut events, black_box(None), |token, _| {
+                    let s = &mut socks[token];
+                    match s.read(&mut buf) {
+                        Ok(r) => {
+                            let _ = s.write(&buf[..r]);
+                            r
+                        }
+                        Err(_) => 0,
+                    }
+                });
+                bytes += b as u64;
+            }
+            bytes / MSG as u64
+        })
+    })
+}

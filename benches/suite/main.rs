@@ -5,10 +5,14 @@
 //! `-- --quick` runs short samples, `-- --filter WORD` only the workloads
 //! whose name holds WORD, `-- --csv FILE` also writes the figures as CSV.
 //! `-- --callgrind WORKLOAD PEER PARAM ITERS` runs a fixed number of
-//! iterations for `benches/callgrind.sh`; `-- --report DIR` turns the CSV
+//! iterations for `benches/callgrind.sh`; `-- --accept-spread [CONNS]`
+//! counts the wake-ups per accepted connection of a server with several
+//! threads (see `accept.rs`); `-- --report DIR` turns the CSV
 //! files that `benches/run.sh` leaves in DIR into tables and a chart.
 //! See BENCHMARKS.md.
 
+#[cfg(target_os = "linux")]
+mod accept;
 #[cfg(target_os = "linux")]
 mod common;
 #[cfg(target_os = "linux")]
@@ -178,6 +182,56 @@ mod linux {
             label: "1,000 connections echo (ns/message)",
         },
         Spec {
+            workload: "dispatch_turn",
+            param: 1,
+            label: "dispatch, 1 ready source, poll in a turn (ns/event)",
+        },
+        Spec {
+            workload: "dispatch_turn",
+            param: 100,
+            label: "dispatch, 100 ready sources, poll in a turn (ns/event)",
+        },
+        Spec {
+            workload: "dispatch_turn",
+            param: 10_000,
+            label: "dispatch, 10,000 ready sources, poll in a turn (ns/event)",
+        },
+        Spec {
+            workload: "empty_poll_turn",
+            param: 0,
+            label: "empty poll, zero timeout, poll in a turn (ns/poll)",
+        },
+        Spec {
+            workload: "pingpong_turn",
+            param: 64,
+            label: "TCP ping-pong, 64 B, poll in a turn (ns/round trip)",
+        },
+        Spec {
+            workload: "many_turn",
+            param: 1000,
+            label: "1,000 connections echo, poll in a turn (ns/message)",
+        },
+        Spec {
+            workload: "oneshot",
+            param: 100,
+            label: "oneshot re-arm, 100 sources (ns/event)",
+        },
+        Spec {
+            workload: "oneshot_turn",
+            param: 100,
+            label: "oneshot re-arm, 100 sources, poll in a turn (ns/event)",
+        },
+        Spec {
+            workload: "churn_udp",
+            param: 1,
+            label: "register + deregister a UDP socket (ns/pair)",
+        },
+        Spec {
+            workload: "registration",
+            param: 1,
+            label: "Registration create + register + drop (ns/op)",
+        },
+        Spec {
             workload: "set_readiness",
             param: 1,
             label: "set_readiness -> poll, 1 thread (ns/event)",
@@ -233,6 +287,43 @@ mod linux {
             ("many", "mio1") => mio1::many(n),
             ("many", "mio06") => mio06_peer::many(n),
             ("many", "polling") => polling_peer::many(n),
+            ("dispatch_turn", "evio") => evio_peer::dispatch_turn(n),
+            ("dispatch_turn", "raw") => raw::dispatch_turn(n),
+            ("dispatch_turn", "mio1") => mio1::dispatch_turn(n),
+            ("dispatch_turn", "mio06") => mio06_peer::dispatch_turn(n),
+            ("dispatch_turn", "polling") => polling_peer::dispatch_turn(n),
+            ("empty_poll_turn", "evio") => evio_peer::dispatch_turn(0),
+            ("empty_poll_turn", "raw") => raw::dispatch_turn(0),
+            ("empty_poll_turn", "mio1") => mio1::dispatch_turn(0),
+            ("empty_poll_turn", "mio06") => mio06_peer::dispatch_turn(0),
+            ("empty_poll_turn", "polling") => polling_peer::dispatch_turn(0),
+            ("pingpong_turn", "evio") => evio_peer::pingpong_turn(),
+            ("pingpong_turn", "raw") => raw::pingpong_turn(),
+            ("pingpong_turn", "mio1") => mio1::pingpong_turn(),
+            ("pingpong_turn", "mio06") => mio06_peer::pingpong_turn(),
+            ("pingpong_turn", "polling") => polling_peer::pingpong_turn(),
+            ("many_turn", "evio") => evio_peer::many_turn(n),
+            ("many_turn", "raw") => raw::many_turn(n),
+            ("many_turn", "mio1") => mio1::many_turn(n),
+            ("many_turn", "mio06") => mio06_peer::many_turn(n),
+            ("many_turn", "polling") => polling_peer::many_turn(n),
+            ("oneshot", "evio") => evio_peer::oneshot(n, false),
+            ("oneshot", "raw") => raw::oneshot(n, false),
+            ("oneshot", "mio1") => mio1::oneshot(n, false),
+            ("oneshot", "mio06") => mio06_peer::oneshot(n, false),
+            ("oneshot", "polling") => polling_peer::oneshot(n, false),
+            ("oneshot_turn", "evio") => evio_peer::oneshot(n, true),
+            ("oneshot_turn", "raw") => raw::oneshot(n, true),
+            ("oneshot_turn", "mio1") => mio1::oneshot(n, true),
+            ("oneshot_turn", "mio06") => mio06_peer::oneshot(n, true),
+            ("oneshot_turn", "polling") => polling_peer::oneshot(n, true),
+            ("churn_udp", "evio") => evio_peer::churn_udp(),
+            ("churn_udp", "raw") => raw::churn_udp(),
+            ("churn_udp", "mio1") => mio1::churn_udp(),
+            ("churn_udp", "mio06") => mio06_peer::churn_udp(),
+            ("churn_udp", "polling") => polling_peer::churn_udp(),
+            ("registration", "evio") => evio_peer::registration(),
+            ("registration", "mio06") => mio06_peer::registration(),
             ("set_readiness", "evio") => evio_peer::set_readiness(n),
             ("set_readiness", "mio06") => mio06_peer::set_readiness(n),
             ("wake", "evio") => evio_peer::wake(),
@@ -275,6 +366,7 @@ mod linux {
         callgrind: Option<Vec<String>>,
         report: Option<String>,
         engines: bool,
+        accept_spread: Option<u64>,
     }
 
     fn args() -> Args {
@@ -286,6 +378,7 @@ mod linux {
             callgrind: None,
             report: None,
             engines: false,
+            accept_spread: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(arg) = it.next() {
@@ -297,6 +390,13 @@ mod linux {
                 "--peer" => a.peers.push(it.next().expect("--peer NAME")),
                 "--csv" => a.csv = Some(it.next().expect("--csv FILE")),
                 "--report" => a.report = Some(it.next().expect("--report DIR")),
+                "--accept-spread" => {
+                    a.accept_spread = Some(
+                        it.next()
+                            .map(|n| n.parse().expect("--accept-spread CONNS"))
+                            .unwrap_or(1000),
+                    )
+                }
                 "--callgrind" => {
                     a.callgrind = Some(
                         (0..4)
@@ -319,6 +419,10 @@ mod linux {
         }
         if let Some(cg) = args.callgrind {
             callgrind(&cg);
+            return;
+        }
+        if let Some(conns) = args.accept_spread {
+            crate::accept::main(conns, args.csv.as_deref());
             return;
         }
         if let Some(ns) = std::env::var("SUITE_TIMERSLACK_NS")
@@ -367,8 +471,8 @@ mod linux {
             }
             // Descriptors the workload opens per peer (a pair per connection).
             let fds = match spec.workload {
-                "dispatch" => spec.param,
-                "many" | "rearm" => 2 * spec.param,
+                "dispatch" | "dispatch_turn" | "oneshot" | "oneshot_turn" => spec.param,
+                "many" | "many_turn" | "rearm" => 2 * spec.param,
                 _ => 0,
             };
             let mut peers = Vec::new();

@@ -52,7 +52,9 @@ impl Csv {
     }
 }
 
-/// The instruction-count workloads, in table order, with their labels.
+/// The instruction-count workloads, in table order, with their labels:
+/// first with `poll` inlined into the measuring loop, then called from an
+/// event loop's `turn` (the second call shape), then the rest.
 const CG: &[(&str, &str, &str)] = &[
     ("dispatch", "1", "dispatch, 1 ready source (per event)"),
     ("dispatch", "100", "dispatch, 100 ready sources (per event)"),
@@ -63,10 +65,55 @@ const CG: &[(&str, &str, &str)] = &[
     ),
     ("empty_poll", "0", "empty poll, zero timeout (per poll)"),
     ("pingpong", "64", "TCP ping-pong, 64 B (per round trip)"),
+    ("oneshot", "100", "oneshot re-arm, 100 sources (per event)"),
+    (
+        "dispatch_turn",
+        "1",
+        "turn: dispatch, 1 ready source (per event)",
+    ),
+    (
+        "dispatch_turn",
+        "100",
+        "turn: dispatch, 100 ready sources (per event)",
+    ),
+    (
+        "dispatch_turn",
+        "10000",
+        "turn: dispatch, 10,000 ready sources (per event)",
+    ),
+    (
+        "empty_poll_turn",
+        "0",
+        "turn: empty poll, zero timeout (per poll)",
+    ),
+    (
+        "pingpong_turn",
+        "64",
+        "turn: TCP ping-pong, 64 B (per round trip)",
+    ),
+    (
+        "oneshot_turn",
+        "100",
+        "turn: oneshot re-arm, 100 sources (per event)",
+    ),
     ("set_readiness", "1", "set_readiness -> poll (per event)"),
     ("wake", "1", "wake -> poll (per wake)"),
-    ("churn", "1", "register + deregister (per pair)"),
+    ("churn", "1", "register + deregister an eventfd (per pair)"),
+    (
+        "churn_udp",
+        "1",
+        "register + deregister a UDP socket (per pair)",
+    ),
+    (
+        "registration",
+        "1",
+        "Registration create + register + drop (per op)",
+    ),
 ];
+
+/// The columns of the instruction tables: the peers, and evio built with
+/// its `stats` feature.
+const CG_PEERS: [&str; 6] = ["evio", "evio+stats", "raw", "mio1", "mio06", "polling"];
 
 fn key(w: &str, p: &str, peer: &str) -> (String, String, String) {
     (w.to_string(), p.to_string(), peer.to_string())
@@ -126,15 +173,20 @@ pub fn main(dir: &str) {
             ),
         ] {
             let v = cg.by_key(column);
-            let _ = write!(md, "### {title}\n\n{head}");
+            let cg_head = format!(
+                "| | {} |\n|---|{}\n",
+                CG_PEERS.join(" | "),
+                "---:|".repeat(CG_PEERS.len())
+            );
+            let _ = write!(md, "### {title}\n\n{cg_head}");
             for (w, p, label) in CG {
                 let (raw, label) = reference(&v, w, p, label);
                 let _ = write!(md, "| {label} |");
                 let mut row = Vec::new();
-                for peer in PEERS {
+                for peer in CG_PEERS {
                     let x = v.get(&key(w, p, peer)).copied();
                     let _ = write!(md, " {} |", cell(x, raw, 1));
-                    if let (Some(x), Some(r)) = (x, raw) {
+                    if let (Some(x), Some(r), true) = (x, raw, PEERS.contains(&peer)) {
                         row.push((peer, x / r));
                     }
                 }
@@ -190,6 +242,28 @@ pub fn main(dir: &str) {
                 }
             }
             md.push('\n');
+        }
+        md.push('\n');
+    }
+
+    if let Some(acc) = Csv::read(&dir.join("accept_spread.csv")) {
+        md.push_str(
+            "### Accept spread: wake-ups per accepted connection (counts, not times)\n\n\
+             | threads | mode | wake-ups per connection | poll returns per connection | returns that found nothing | connections accepted per thread |\n\
+             |---:|---|---:|---:|---:|---|\n",
+        );
+        let c = |n| acc.col(n);
+        for row in &acc.rows {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} |",
+                row[c("threads")],
+                row[c("mode")],
+                row[c("wakeups_per_conn")],
+                row[c("returns_per_conn")],
+                row[c("empty_returns")],
+                row[c("accepted_per_thread")]
+            );
         }
         md.push('\n');
     }

@@ -74,6 +74,7 @@
 macro_rules! socket_common {
     ($ty:ident, $std:ty) => {
         impl $crate::event::Evented for $ty {
+            #[inline]
             fn register(
                 &self,
                 poll: &$crate::Poll,
@@ -84,6 +85,7 @@ macro_rules! socket_common {
                 self.inner.register(poll, token, interest, opts)
             }
 
+            #[inline]
             fn reregister(
                 &self,
                 poll: &$crate::Poll,
@@ -94,6 +96,7 @@ macro_rules! socket_common {
                 self.inner.reregister(poll, token, interest, opts)
             }
 
+            #[inline]
             fn deregister(&self, poll: &$crate::Poll) -> ::std::io::Result<()> {
                 self.inner.deregister(poll)
             }

@@ -59,6 +59,43 @@ impl TcpListener {
         sys::net::tcp_bind(addr).map(TcpListener::new)
     }
 
+    /// Like [`bind`](TcpListener::bind), with `SO_REUSEPORT` set as well
+    /// (an evio addition for Linux and Android; elsewhere an
+    /// [`Unsupported`](io::ErrorKind::Unsupported) error): several listeners made so
+    /// bind the same address, and the kernel spreads the incoming
+    /// connections over them, by a hash of each connection's addresses
+    /// and ports. A server gives each of its threads a listener of its
+    /// own and a `Poll` of its own: a connection then wakes only the
+    /// thread whose listener it went to (see BENCHMARKS.md for the count
+    /// of wake-ups, and `examples/reuseport_echo.rs`).
+    ///
+    /// Every listener of the address must be made so, by the same user;
+    /// binding an address that a listener without `SO_REUSEPORT` holds is
+    /// an `AddrInUse` error. Connections waiting in the queue of a listener
+    /// that is closed are reset, not moved to another one. Port 0 gives
+    /// each listener a port of its own: bind the first, then the others to
+    /// its address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::net::TcpListener;
+    ///
+    /// match TcpListener::bind_reuseport(&"127.0.0.1:0".parse().unwrap()) {
+    ///     Ok(first) => {
+    ///         let addr = first.local_addr()?;
+    ///         let second = TcpListener::bind_reuseport(&addr)?;
+    ///         assert_eq!(second.local_addr()?, addr);
+    ///     }
+    ///     // Not Linux nor Android.
+    ///     Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::Unsupported),
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_reuseport(addr: &SocketAddr) -> io::Result<TcpListener> {
+        sys::net::tcp_bind_reuseport(addr).map(TcpListener::new)
+    }
+
     /// Wraps a listening socket made with the standard library (or any
     /// other way), making it non-blocking.
     #[deprecated(since = "0.1.0", note = "use `TcpListener::from_std`")]

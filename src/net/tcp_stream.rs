@@ -233,7 +233,7 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn read_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::recv_iovecs(&s, bufs))
     }
 
     /// Writes several buffers in one system call, in order, and returns the
@@ -244,12 +244,12 @@ impl TcpStream {
     /// Windows; nothing is allocated, and a closed peer gives an error,
     /// never `SIGPIPE`.
     pub fn write_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::send_iovecs(&s, bufs))
     }
 
     /// Reads received data into `buf` without removing it from the queue.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::peek(s, buf))
+        self.inner.do_io_fd(|s| sys::net::peek(&s, buf))
     }
 }
 
@@ -285,24 +285,24 @@ impl Write for TcpStream {
 impl Read for &TcpStream {
     #[inline]
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::recv(s, buf))
+        self.inner.do_io_fd(|s| sys::net::recv(&s, buf))
     }
 
     #[inline]
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::recv_vectored(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::recv_vectored(&s, bufs))
     }
 }
 
 impl Write for &TcpStream {
     #[inline]
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::send(s, buf))
+        self.inner.do_io_fd(|s| sys::net::send(&s, buf))
     }
 
     #[inline]
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::send_vectored(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::send_vectored(&s, bufs))
     }
 
     /// Does nothing: evio keeps no buffer of its own.

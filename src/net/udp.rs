@@ -86,25 +86,25 @@ impl UdpSocket {
 
     /// Sends `buf` as one datagram to `target`, returning the bytes sent.
     pub fn send_to(&self, buf: &[u8], target: &SocketAddr) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::send_to(s, buf, target))
+        self.inner.do_io_fd(|s| sys::net::send_to(&s, buf, target))
     }
 
     /// Receives one datagram into `buf`, returning its length and sender.
     ///
     /// A datagram longer than `buf` is cut to fit; the rest is lost.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|s| sys::net::recv_from(s, buf))
+        self.inner.do_io_fd(|s| sys::net::recv_from(&s, buf))
     }
 
     /// Sends `buf` to the peer set by [`connect`](UdpSocket::connect).
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::send(s, buf))
+        self.inner.do_io_fd(|s| sys::net::send(&s, buf))
     }
 
     /// Receives one datagram from the peer set by
     /// [`connect`](UdpSocket::connect).
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::recv(s, buf))
+        self.inner.do_io_fd(|s| sys::net::recv(&s, buf))
     }
 
     /// Receives one datagram from the peer set by
@@ -117,7 +117,7 @@ impl UdpSocket {
     /// datagram cannot be split over calls. Nothing is allocated.
     pub fn recv_bufs(&self, bufs: &mut [&mut crate::IoVec]) -> io::Result<usize> {
         check_datagram_bufs(bufs.len())?;
-        self.inner.do_io(|s| sys::net::recv_iovecs(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::recv_iovecs(&s, bufs))
     }
 
     /// Sends several buffers as one datagram to the peer set by
@@ -128,12 +128,12 @@ impl UdpSocket {
     /// datagram cannot be split over calls. Nothing is allocated.
     pub fn send_bufs(&self, bufs: &[&crate::IoVec]) -> io::Result<usize> {
         check_datagram_bufs(bufs.len())?;
-        self.inner.do_io(|s| sys::net::send_iovecs(s, bufs))
+        self.inner.do_io_fd(|s| sys::net::send_iovecs(&s, bufs))
     }
 
     /// Reads the next datagram into `buf` without removing it from the queue.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| sys::net::peek(s, buf))
+        self.inner.do_io_fd(|s| sys::net::peek(&s, buf))
     }
 
     /// Sets the default peer: `send` goes to it, and only its datagrams are

@@ -4,17 +4,16 @@
 //! Each model drives the queue directly (the `Poll` and its selector are not
 //! modelled): `deliver_with` stands for a `poll`, the waker is a counter, and
 //! `close` stands for dropping the `Poll`. Loom explores the interleavings and
-//! the weak-memory outcomes, and fails a model on a leaked or doubly released
-//! `Arc`.
+//! the weak-memory outcomes, and fails a model on a leaked node or queue
+//! (a node carries a tracked value) or a doubly released one.
 
 use loom::thread;
 
-use super::queue::{Node, ReadinessQueue};
-use super::sync::Arc;
+use super::queue::{Node, NodeRef, ReadinessQueue};
 use crate::{PollOpt, Ready, Token};
 
-fn registered(q: &ReadinessQueue, token: usize, interest: Ready, opts: PollOpt) -> Arc<Node> {
-    let node = Node::new();
+fn registered(q: &ReadinessQueue, token: usize, interest: Ready, opts: PollOpt) -> NodeRef {
+    let node = NodeRef::new_pair().0;
     node.bind(q).unwrap();
     Node::configure(&node, true, Token(token), interest, opts).unwrap();
     node
@@ -266,7 +265,7 @@ fn deregister_racing_set() {
 fn register_racing_register() {
     loom::model(|| {
         let q = ReadinessQueue::for_model();
-        let node = Node::new();
+        let node = NodeRef::new_pair().0;
         node.bind(&q).unwrap();
         let other = {
             let node = node.clone();
@@ -320,6 +319,32 @@ fn setters_racing_small_polls() {
         for _ in 0..2 {
             assert_eq!(poll(&q, 1), vec![(1, Ready::readable())]);
         }
+        q.close();
+    });
+}
+
+/// The references of a node given back on three threads at once, one of
+/// them while the node is queued: whichever is last frees it (with the
+/// queue's reference it holds), once; loom fails the model on a leak.
+#[test]
+fn last_reference_on_any_thread() {
+    loom::model(|| {
+        let q = ReadinessQueue::for_model();
+        let node = registered(&q, 1, Ready::readable(), PollOpt::edge());
+        let set = node.clone();
+        let other = node.clone();
+        let setter = thread::spawn(move || {
+            Node::set_readiness(&set, Ready::readable()).unwrap();
+            drop(set);
+        });
+        let dropper = thread::spawn(move || {
+            other.drop_registration();
+            drop(other);
+        });
+        drop(node);
+        let _ = poll(&q, 4);
+        setter.join().unwrap();
+        dropper.join().unwrap();
         q.close();
     });
 }

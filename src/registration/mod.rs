@@ -5,6 +5,7 @@
 //! `queue`: a lock-free queue between the setters and `poll`, owned by the
 //! `Poll` and created by the first `Registration` registered with it.
 
+mod node;
 mod queue;
 mod sync;
 
@@ -13,10 +14,10 @@ mod loom_tests;
 
 use std::{fmt, io};
 
-use self::queue::Node;
 pub(crate) use self::queue::ReadinessQueue;
-use self::sync::Arc;
+use self::queue::{Node, NodeRef};
 use crate::event::Evented;
+use crate::stats::Kind;
 use crate::{Poll, PollOpt, Ready, Token};
 
 /// Handle to a user-space readiness source, registered with a [`Poll`].
@@ -59,7 +60,7 @@ use crate::{Poll, PollOpt, Ready, Token};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Registration {
-    node: Arc<Node>,
+    node: NodeRef,
 }
 
 /// Updates the readiness of its paired [`Registration`].
@@ -70,7 +71,7 @@ pub struct Registration {
 /// when it is the first update since the `Poll` last looked at its queue.
 #[derive(Clone)]
 pub struct SetReadiness {
-    node: Arc<Node>,
+    node: NodeRef,
 }
 
 impl Registration {
@@ -97,9 +98,10 @@ impl Registration {
     /// assert!(event.readiness().is_readable());
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn new2() -> (Registration, SetReadiness) {
-        let node = Node::new();
-        (Registration { node: node.clone() }, SetReadiness { node })
+        let (a, b) = NodeRef::new_pair();
+        (Registration { node: a }, SetReadiness { node: b })
     }
 
     /// Creates a `Registration` already registered with `poll`.
@@ -160,6 +162,7 @@ impl Evented for Registration {
     /// Registers with `poll`. The first registration binds the
     /// `Registration` to `poll` for good: registering it with another `Poll`
     /// later is an error, even after a deregister.
+    #[inline]
     fn register(
         &self,
         poll: &Poll,
@@ -174,9 +177,12 @@ impl Evented for Registration {
             None => poll.readiness_queue()?,
         };
         self.node.bind(queue)?;
-        Node::configure(&self.node, true, token, interest, opts)
+        let res = Node::configure(&self.node, true, token, interest, opts);
+        poll.counters().registered(Kind::User, &res);
+        res
     }
 
+    #[inline]
     fn reregister(
         &self,
         poll: &Poll,
@@ -185,16 +191,21 @@ impl Evented for Registration {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.node.check_bound(poll.queue_if_created())?;
-        Node::configure(&self.node, false, token, interest, opts)
+        let res = Node::configure(&self.node, false, token, interest, opts);
+        poll.counters().reregistered(Kind::User, &res);
+        res
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
         self.node.check_bound(poll.queue_if_created())?;
-        self.node.deregister()
+        let res = self.node.deregister();
+        poll.counters().deregistered(Kind::User, &res);
+        res
     }
 }
 
 impl Drop for Registration {
+    #[inline]
     fn drop(&mut self) {
         self.node.drop_registration();
     }

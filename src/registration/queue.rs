@@ -43,6 +43,7 @@
 
 use std::{io, ptr};
 
+pub(crate) use super::node::{Node, NodeRef};
 use super::sync::{fence, Arc, AtomicPtr, AtomicUsize, Ordering, Waker};
 use crate::{PollOpt, Ready, Token};
 
@@ -72,29 +73,7 @@ fn firing(state: usize) -> usize {
     state & (state >> INTEREST_SHIFT) & READY_MASK
 }
 
-/// The shared state of one `Registration` and its `SetReadiness` handles.
-pub(crate) struct Node {
-    state: AtomicUsize,
-    token: AtomicUsize,
-    /// Link in the stack, the backlog or a `poll`'s private list; written only
-    /// by the holder of the queue's reference (see `QUEUED`).
-    next: AtomicPtr<Node>,
-    /// The queue of the `Poll` this node is bound to: null until the first
-    /// registration, then set once, holding one strong reference (from
-    /// `Arc::into_raw`) released when the node is dropped.
-    queue: AtomicPtr<Shared>,
-}
-
 impl Node {
-    pub(crate) fn new() -> Arc<Node> {
-        Arc::new(Node {
-            state: AtomicUsize::new(0),
-            token: AtomicUsize::new(0),
-            next: AtomicPtr::new(ptr::null_mut()),
-            queue: AtomicPtr::new(ptr::null_mut()),
-        })
-    }
-
     /// The readiness last set.
     pub(crate) fn readiness(&self) -> Ready {
         Ready::from_usize(self.state.load(Ordering::Acquire) & READY_MASK)
@@ -104,8 +83,8 @@ impl Node {
     fn bound(&self) -> Option<&Shared> {
         let q = self.queue.load(Ordering::Acquire);
         // SAFETY: a non-null pointer came from `Arc::into_raw` in `bind` and
-        // the node holds that strong reference until it is dropped, so the
-        // queue outlives the returned borrow of `self`.
+        // the node holds that strong reference until its last reference is
+        // given back, so the queue outlives the returned borrow of `self`.
         unsafe { q.as_ref() }
     }
 
@@ -125,6 +104,7 @@ impl Node {
     }
 
     /// Binds this node to `queue` for good; an error if it is bound to another.
+    #[inline]
     pub(crate) fn bind(&self, queue: &ReadinessQueue) -> io::Result<()> {
         let want = Arc::as_ptr(&queue.shared) as *mut Shared;
         let cur = self.queue.load(Ordering::Acquire);
@@ -154,7 +134,7 @@ impl Node {
     }
 
     /// Stores `ready`; queues the node if it now fires and is not queued.
-    pub(crate) fn set_readiness(node: &Arc<Node>, ready: Ready) -> io::Result<()> {
+    pub(crate) fn set_readiness(node: &NodeRef, ready: Ready) -> io::Result<()> {
         let ready = ready.as_usize() & READY_MASK;
         let mut cur = node.state.load(Ordering::Acquire);
         let queue = loop {
@@ -186,7 +166,7 @@ impl Node {
 
     /// Pushes the node onto its queue; the caller has just set `QUEUED`,
     /// so the reference this takes is the queue's.
-    fn enqueue(node: &Arc<Node>) -> io::Result<()> {
+    fn enqueue(node: &NodeRef) -> io::Result<()> {
         // REGISTERED was set (so the node was bound first) in a state this
         // thread has read with acquire ordering: the queue pointer is set.
         let queue = node.bound().expect("a registered node is bound to a queue");
@@ -198,8 +178,9 @@ impl Node {
 
     /// Registers (`fresh`) or reregisters the node: new interest and
     /// options, re-armed, and queued if its readiness fires under them.
+    #[inline]
     pub(crate) fn configure(
-        node: &Arc<Node>,
+        node: &NodeRef,
         fresh: bool,
         token: Token,
         interest: Ready,
@@ -246,20 +227,27 @@ impl Node {
     }
 
     /// The `Registration` is dropped: the node never fires again.
+    #[inline]
     pub(crate) fn drop_registration(&self) {
         self.state.fetch_or(DROPPED, Ordering::AcqRel);
     }
 }
 
+#[inline]
 fn check_registered(state: usize, fresh: bool) -> io::Result<()> {
     match (fresh, state & REGISTERED != 0) {
-        (true, true) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "the Registration is registered already",
-        )),
+        (true, true) => Err(registered_already()),
         (false, false) => Err(not_registered()),
         _ => Ok(()),
     }
+}
+
+#[cold]
+fn registered_already() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "the Registration is registered already",
+    )
 }
 
 #[cold]
@@ -268,17 +256,6 @@ fn not_registered() -> io::Error {
         io::ErrorKind::NotFound,
         "the Registration is not registered with this Poll",
     )
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let q = self.queue.load(Ordering::Acquire);
-        if !q.is_null() {
-            // SAFETY: the pointer came from `Arc::into_raw` in `bind`; this is
-            // the one place its reference is given back.
-            drop(unsafe { Arc::from_raw(q as *const Shared) });
-        }
-    }
 }
 
 /// The stack's marker once the `Poll` is gone; never a node's address.
@@ -358,7 +335,7 @@ impl Chain {
         }
     }
 
-    fn pop_front(&mut self) -> Option<Arc<Node>> {
+    fn pop_front(&mut self) -> Option<NodeRef> {
         if self.head.is_null() {
             return None;
         }
@@ -369,8 +346,8 @@ impl Chain {
             self.tail = ptr::null_mut();
         }
         // SAFETY: every node in a chain carries a reference from
-        // `Arc::into_raw`, which the caller now owns.
-        Some(unsafe { Arc::from_raw(node) })
+        // `NodeRef::into_raw`, which the caller now owns.
+        Some(unsafe { NodeRef::from_raw(node) })
     }
 
     /// Gives back the references of every node in the chain.
@@ -379,7 +356,7 @@ impl Chain {
     }
 }
 
-struct Shared {
+pub(super) struct Shared {
     /// Treiber stack of queued nodes, newest first; `closed()` once the
     /// `Poll` is gone.
     head: AtomicPtr<Node>,
@@ -403,14 +380,15 @@ impl Shared {
 
     /// Pushes `node` (its reference goes to the stack). True when the stack
     /// was empty: the caller must wake the `Poll`.
-    fn push(&self, node: Arc<Node>) -> bool {
-        let raw = Arc::into_raw(node) as *mut Node;
+    #[inline]
+    fn push(&self, node: NodeRef) -> bool {
+        let raw = node.into_raw();
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             if head == closed() {
-                // SAFETY: `raw` came from `Arc::into_raw` above and was not
-                // published: this gives the reference back.
-                drop(unsafe { Arc::from_raw(raw) });
+                // SAFETY: `raw` came from `NodeRef::into_raw` above and was
+                // not published: this gives the reference back.
+                unsafe { NodeRef::from_raw(raw) }.drop_cold();
                 return false;
             }
             // SAFETY: `raw` is live (it holds a reference) and not published
@@ -466,6 +444,15 @@ impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// What `ReadinessQueue::deliver` did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Delivery {
+    /// Some node was looked at (see `deliver_with`).
+    pub(crate) looked: bool,
+    /// Events added (counted with the `stats` feature only, 0 otherwise).
+    pub(crate) events: usize,
 }
 
 /// A `Poll`'s user-space readiness queue (a handle; clones share it).
@@ -550,13 +537,23 @@ impl ReadinessQueue {
     }
 
     /// Turns queued nodes into events after the OS's events in `events`.
-    /// True when some node was looked at (see `deliver_with`).
-    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> bool {
+    pub(crate) fn deliver(&self, events: &mut crate::sys::Events) -> Delivery {
         events.remove_token(Token::RESERVED);
         let room = events.capacity().saturating_sub(events.len());
-        self.deliver_with(room, |token, ready| {
+        // Counted for the `stats` feature only.
+        #[cfg_attr(not(feature = "stats"), allow(unused_mut))]
+        let mut count = 0;
+        let looked = self.deliver_with(room, |token, ready| {
             events.push_user(token, ready);
-        })
+            #[cfg(feature = "stats")]
+            {
+                count += 1;
+            }
+        });
+        Delivery {
+            looked,
+            events: count,
+        }
     }
 
     /// Delivers at most `room` events through `emit`, backlog first.
@@ -622,7 +619,7 @@ impl ReadinessQueue {
                 room -= 1;
             }
             if keep {
-                again.push_back(Arc::into_raw(node) as *mut Node);
+                again.push_back(node.into_raw());
             }
             // Otherwise `QUEUED` is clear and dropping `node` gives the
             // queue's reference back.

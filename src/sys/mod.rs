@@ -15,15 +15,29 @@
 //!   which is why Windows's `Selector::register`, `reregister` and
 //!   `deregister` take the state rather than the descriptor).
 //!
-//! This is the one place where the backend is chosen.
+//! Each backend also exports its platform facts as constants:
+//! `SELECT_REJECTS_ZERO_CAPACITY`, true where the selector's `select`
+//! itself fails on an `Events` of capacity 0 (epoll: the kernel answers
+//! `EINVAL`), so that `Poll::poll` need not look first.
+//!
+//! This is the one place where the backend family is chosen; the Unix
+//! family chooses between epoll and kqueue in `unix/mod.rs`.
 
-/// True where the selector's `select` itself fails on an `Events` of
-/// capacity 0 (epoll: the kernel answers `EINVAL`), so that `Poll::poll`
-/// need not look first; its general path then gives the documented error.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = true;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+#[cfg(not(any(
+    windows,
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "dragonfly",
+    target_os = "openbsd"
+)))]
+compile_error!(
+    "evio has no backend for this target: it supports epoll (Linux, Android), kqueue \
+     (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly BSD) and IO completion ports (Windows)"
+);
 
 /// Whether `Poll::poll` may take its inlined fast path on `selector`: on
 /// Linux only with the epoll engine (the io_uring engine's select is out of

@@ -2,6 +2,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use crate::event::Evented;
+use crate::stats::Kind;
 use crate::{Poll, PollOpt, Ready, Token};
 
 /// Registers any file descriptor with a [`Poll`].
@@ -33,20 +34,6 @@ use crate::{Poll, PollOpt, Ready, Token};
 #[derive(Debug)]
 pub struct EventedFd<'a>(pub &'a RawFd);
 
-impl EventedFd<'_> {
-    #[inline]
-    fn fd(&self) -> io::Result<RawFd> {
-        if *self.0 < 0 {
-            // What the kernel answers for any descriptor that is not open
-            // (checked here: a negative one cannot be borrowed).
-            return Err(io::Error::from_raw_os_error(
-                rustix::io::Errno::BADF.raw_os_error(),
-            ));
-        }
-        Ok(*self.0)
-    }
-}
-
 impl Evented for EventedFd<'_> {
     #[inline]
     fn register(
@@ -56,7 +43,11 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.selector().register(self.fd()?, token, interest, opts)
+        // A descriptor that is not open (a negative one included) makes the
+        // selector answer `EBADF`, as the kernel does.
+        let res = poll.selector().register(*self.0, token, interest, opts);
+        poll.counters().registered(Kind::Fd, &res);
+        res
     }
 
     #[inline]
@@ -67,15 +58,21 @@ impl Evented for EventedFd<'_> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        poll.selector()
-            .reregister(self.fd()?, token, interest, opts)
-            .map_err(crate::io_source::not_registered)
+        let res = poll
+            .selector()
+            .reregister(*self.0, token, interest, opts)
+            .map_err(crate::io_source::not_registered);
+        poll.counters().reregistered(Kind::Fd, &res);
+        res
     }
 
     #[inline]
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        poll.selector()
-            .deregister(self.fd()?)
-            .map_err(crate::io_source::not_registered)
+        let res = poll
+            .selector()
+            .deregister(*self.0)
+            .map_err(crate::io_source::not_registered);
+        poll.counters().deregistered(Kind::Fd, &res);
+        res
     }
 }

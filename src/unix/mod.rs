@@ -1,5 +1,7 @@
 //! Unix-only extensions: [`EventedFd`] for any file descriptor,
 //! [`UnixReady`] for the readiness kinds only Unix systems report,
+//! `UnixPollOpt` for the registration options only Linux has
+//! (`EPOLLEXCLUSIVE`; Linux and Android),
 //! Unix-domain sockets ([`UnixStream`], [`UnixListener`], [`UnixDatagram`])
 //! and [`pipe()`].
 //!
@@ -137,6 +139,8 @@ mod datagram;
 mod evented_fd;
 mod listener;
 pub mod pipe;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod poll_opt;
 mod ready;
 mod stream;
 
@@ -144,5 +148,7 @@ pub use self::datagram::UnixDatagram;
 pub use self::evented_fd::EventedFd;
 pub use self::listener::UnixListener;
 pub use self::pipe::pipe;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub use self::poll_opt::UnixPollOpt;
 pub use self::ready::UnixReady;
 pub use self::stream::UnixStream;

@@ -71,6 +71,13 @@ fn the_unix_paths_resolve() {
     let _: evio::unix::EventedFd<'_> = mio::unix::EventedFd(&fd);
 }
 
+#[cfg(windows)]
+#[test]
+fn the_windows_paths_resolve() {
+    let _: Option<&mio::windows::Binding> = None::<&evio::windows::Binding>;
+    let _: Option<&mio::windows::Overlapped> = None::<&evio::windows::Overlapped>;
+}
+
 /// A handle written against the classic trait path, the way crates of the
 /// classic ecosystem write theirs: it registers with an evio `Poll`.
 struct Classic {

@@ -63,6 +63,20 @@ impl Selector {
         }
     }
 
+    /// The fast path of `Poll::poll` (a timeout of `-1` or `0` ms): the
+    /// number of records, or the error number.
+    #[inline]
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut epoll::Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        match self {
+            Selector::Epoll(s) => s.select_quick(events, timeout_ms),
+            Selector::IoUring(s) => s.select_quick(events, timeout_ms),
+        }
+    }
+
     #[inline]
     pub(crate) fn register(
         &self,

@@ -23,6 +23,11 @@ const USER_SHIFT: u32 = 5;
 /// The readiness bits a user-space record carries: every named one.
 const USER_BITS: usize = 0xff;
 
+/// epoll answers `EINVAL` to an event list of length 0, so `Poll::poll`
+/// need not check the capacity first: its general path gives the
+/// documented error after the failed wait.
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = true;
+
 /// Whole seconds that fit, as milliseconds, in `epoll_wait`'s C int.
 const MAX_SECS: u64 = 2_000_000;
 
@@ -92,6 +97,50 @@ impl Selector {
             Err(e) => {
                 events.len = 0;
                 Err(e.into())
+            }
+        }
+    }
+
+    /// The fast path of `Poll::poll`: one `epoll_wait` with a timeout of
+    /// `-1` (none) or `0` milliseconds, and nothing else. The error number
+    /// on any error (and no events), which the caller's general path
+    /// repeats and reports.
+    ///
+    /// The descriptor, the buffer, its length and the timeout go straight
+    /// into the argument registers; the kernel leaves every register but
+    /// the return value and two scratch ones as they were, so the caller
+    /// keeps its own values in registers across the call.
+    #[inline]
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        // A buffer longer than a C int would be cut to a count it holds
+        // (or to a negative one, which the kernel refuses): the kernel never
+        // writes past it.
+        let max = events.buf.len() as libc::c_int;
+        // SAFETY: the buffer has room for `max` records (at most its length),
+        // properly aligned, and any bytes are a valid record; the
+        // descriptor is the selector's own, open while `self` lives.
+        let n = unsafe {
+            quick::epoll_wait(
+                self.ep.as_raw_fd(),
+                events.buf.as_mut_ptr(),
+                max,
+                timeout_ms,
+            )
+        };
+        match n {
+            Ok(k) => {
+                events.len = k;
+                Ok(k)
+            }
+            Err(errno) => {
+                // No events after an error: the caller tells the two cases
+                // apart so.
+                events.len = 0;
+                Err(errno)
             }
         }
     }
@@ -166,13 +215,32 @@ impl Selector {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let data = epoll::EventData::new_u64(token.0 as u64);
-        cvt(epoll::add(
-            &self.ep,
-            borrow(fd),
-            data,
-            flags(interest, opts),
-        ))
+        if opts.is_exclusive() {
+            return self.register_exclusive(fd, token, interest, opts);
+        }
+        self.ctl(quick::CTL_ADD, fd, token, flags(interest, opts))
+    }
+
+    /// `EPOLLEXCLUSIVE`, with what epoll allows beside it only: no
+    /// oneshot, no priority, no `EPOLLRDHUP` (see `unix::UnixPollOpt`).
+    #[cold]
+    #[inline(never)]
+    fn register_exclusive(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        use epoll::EventFlags as F;
+        if opts.is_oneshot() || opts.is_urgent() || interest.as_usize() & PRIORITY != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an exclusive registration cannot be oneshot nor ask for priority",
+            ));
+        }
+        let f = (flags(interest, opts) - F::RDHUP) | F::EXCLUSIVE;
+        self.ctl(quick::CTL_ADD, fd, token, f)
     }
 
     #[inline]
@@ -183,18 +251,185 @@ impl Selector {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let data = epoll::EventData::new_u64(token.0 as u64);
-        cvt(epoll::modify(
-            &self.ep,
-            borrow(fd),
-            data,
-            flags(interest, opts),
-        ))
+        if opts.is_exclusive() {
+            return Err(exclusive_is_for_register());
+        }
+        self.ctl(quick::CTL_MOD, fd, token, flags(interest, opts))
     }
 
     #[inline]
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
-        cvt(epoll::delete(&self.ep, borrow(fd)))
+        self.ctl(quick::CTL_DEL, fd, Token(0), epoll::EventFlags::empty())
+    }
+
+    /// One `epoll_ctl`. A descriptor that is not open (`-1` included) makes
+    /// the kernel answer `EBADF`, returned as the error.
+    #[inline]
+    fn ctl(&self, op: i32, fd: RawFd, token: Token, flags: epoll::EventFlags) -> io::Result<()> {
+        let mut ev = epoll::Event {
+            flags,
+            data: epoll::EventData::new_u64(token.0 as u64),
+        };
+        // SAFETY: `ev` is a valid record that lives across the call; the
+        // kernel only reads it (and ignores it for `EPOLL_CTL_DEL`).
+        match unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } {
+            0 => Ok(()),
+            errno => Err(ctl_error(errno)),
+        }
+    }
+}
+
+#[cold]
+fn exclusive_is_for_register() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "epoll cannot change an exclusive registration: deregister it and register it again",
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn ctl_error(errno: i32) -> io::Error {
+    io::Error::from_raw_os_error(errno)
+}
+
+/// The epoll system calls of the hot path, issued directly where evio
+/// writes the system call convention (`super::syscall`: x86-64 and AArch64
+/// Linux and Android), so that each is the call and its error test and
+/// nothing else; through rustix elsewhere.
+///
+/// The wait is `epoll_wait` on x86-64 Linux (four arguments, all in
+/// registers the kernel leaves alone, which leaves two free for the
+/// caller's own values), and `epoll_pwait` with a null signal mask on
+/// AArch64 (which has no `epoll_wait`) and on Android (whose system-call
+/// filter admits only that one).
+mod quick {
+    use rustix::event::epoll;
+    use std::os::fd::RawFd;
+
+    #[cfg(all(
+        any(target_arch = "x86_64", target_arch = "aarch64"),
+        not(all(target_arch = "x86_64", target_os = "linux"))
+    ))]
+    use crate::sys::unix::syscall::syscall6;
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    use crate::sys::unix::syscall::{int, result, syscall4};
+
+    pub(super) const CTL_ADD: i32 = libc::EPOLL_CTL_ADD;
+    pub(super) const CTL_MOD: i32 = libc::EPOLL_CTL_MOD;
+    pub(super) const CTL_DEL: i32 = libc::EPOLL_CTL_DEL;
+
+    /// Waits with a timeout of `-1` (none) or `0` ms: the number of records
+    /// written, or the error number.
+    ///
+    /// # Safety
+    ///
+    /// `buf` must have room for `max` records (when `max` is positive) and
+    /// stay valid for the call.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        let (a0, a1, a2, a3) = (int(epfd), buf as usize, int(max), timeout_ms as usize);
+        #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+        // SAFETY: epoll_wait(epfd, buf, max, timeout): the caller vouches
+        // for the buffer.
+        let ret = unsafe { syscall4(libc::SYS_epoll_wait, a0, a1, a2, a3) };
+        #[cfg(not(all(target_arch = "x86_64", target_os = "linux")))]
+        // SAFETY: epoll_pwait(epfd, buf, max, timeout, NULL, 8): a null
+        // signal mask leaves the mask alone.
+        let ret = unsafe { syscall6(libc::SYS_epoll_pwait, a0, a1, a2, a3, 0, 8) };
+        result(ret)
+    }
+
+    /// `epoll_ctl`: 0, or the error number.
+    ///
+    /// # Safety
+    ///
+    /// `ev` must point to a valid record for the call.
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    #[inline]
+    pub(super) unsafe fn epoll_ctl(epfd: RawFd, op: i32, fd: RawFd, ev: *mut epoll::Event) -> i32 {
+        // SAFETY: epoll_ctl(epfd, op, fd, ev): the caller vouches for `ev`;
+        // any descriptor number is safe to pass (the kernel answers EBADF
+        // for one that is not open).
+        let ret = unsafe {
+            syscall4(
+                libc::SYS_epoll_ctl,
+                int(epfd),
+                int(op),
+                int(fd),
+                ev as usize,
+            )
+        };
+        match result(ret) {
+            Ok(_) => 0,
+            Err(errno) => errno,
+        }
+    }
+
+    /// Elsewhere: rustix, with the timeout as a timespec.
+    ///
+    /// # Safety
+    ///
+    /// As above.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline]
+    pub(super) unsafe fn epoll_wait(
+        epfd: RawFd,
+        buf: *mut epoll::Event,
+        max: libc::c_int,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        use rustix::event::Timespec;
+        use std::os::fd::BorrowedFd;
+        const ZERO: Timespec = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let len = usize::try_from(max).map_err(|_| libc::EINVAL)?;
+        // SAFETY: the caller vouches for `len` records at `buf`, any bytes
+        // of which are a valid record (two integers).
+        let slice = unsafe { std::slice::from_raw_parts_mut(buf, len) };
+        // SAFETY: the descriptor is open for the call (the caller's selector).
+        let ep = unsafe { BorrowedFd::borrow_raw(epfd) };
+        let ts = if timeout_ms == 0 { Some(&ZERO) } else { None };
+        epoll::wait(ep, slice, ts).map_err(|e| e.raw_os_error())
+    }
+
+    /// Elsewhere: rustix.
+    ///
+    /// # Safety
+    ///
+    /// As above.
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    #[inline]
+    pub(super) unsafe fn epoll_ctl(epfd: RawFd, op: i32, fd: RawFd, ev: *mut epoll::Event) -> i32 {
+        use std::os::fd::BorrowedFd;
+        if fd < 0 {
+            // What the kernel answers; a negative descriptor cannot be
+            // borrowed.
+            return libc::EBADF;
+        }
+        // SAFETY: both descriptors are only used for this call, while the
+        // caller holds what they came from; `fd` is not negative. A closed
+        // one makes the kernel answer EBADF.
+        let (ep, fd) = unsafe { (BorrowedFd::borrow_raw(epfd), BorrowedFd::borrow_raw(fd)) };
+        // SAFETY: the caller vouches for `ev`.
+        let ev = unsafe { *ev };
+        let res = match op {
+            CTL_ADD => epoll::add(ep, fd, ev.data, ev.flags),
+            CTL_MOD => epoll::modify(ep, fd, ev.data, ev.flags),
+            _ => epoll::delete(ep, fd),
+        };
+        match res {
+            Ok(()) => 0,
+            Err(e) => e.raw_os_error(),
+        }
     }
 }
 
@@ -204,37 +439,67 @@ impl AsRawFd for Selector {
     }
 }
 
-/// Borrows a raw descriptor for the length of one system call.
-#[inline]
-fn borrow<'a>(fd: RawFd) -> BorrowedFd<'a> {
-    // SAFETY: the descriptor is only used for the `epoll_ctl` call that
-    // follows, while the caller holds the handle it came from. A descriptor
-    // that is closed or invalid makes the kernel answer `EBADF`, which is
-    // returned as an error; `-1` is rejected before it gets here.
-    unsafe { BorrowedFd::borrow_raw(fd) }
-}
-
 #[inline]
 pub(crate) fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
+    // Two table look-ups, so that a registration whose interest and options
+    // are not constants costs a few instructions, not a branch per bit.
+    let i = interest.as_usize();
+    let by_interest = INTEREST_FLAGS[(i & (READABLE | WRITABLE)) | ((i & PRIORITY) >> 4)];
+    let by_opts = OPTS_FLAGS[opts.bits() & 0xf];
+    epoll::EventFlags::from_bits_retain(by_interest | by_opts)
+}
+
+/// The kernel's flags for an interest and options; the tables above are
+/// made of it. Interest and options contribute independently, so the flags
+/// of both are the union of the flags of each.
+const fn flags_of(interest: usize, opts: PollOpt) -> u32 {
     use epoll::EventFlags as F;
-    let mut f = F::empty();
-    if interest.is_readable() {
-        f |= F::IN | F::RDHUP;
+    let mut f = 0;
+    if interest & READABLE != 0 {
+        f |= F::IN.bits() | F::RDHUP.bits();
     }
-    if interest.is_writable() {
-        f |= F::OUT;
+    if interest & WRITABLE != 0 {
+        f |= F::OUT.bits();
     }
-    if interest.as_usize() & PRIORITY != 0 || opts.is_urgent() {
-        f |= F::PRI;
+    if interest & PRIORITY != 0 || opts.is_urgent() {
+        f |= F::PRI.bits();
     }
     if !opts.triggers_on_level() {
-        f |= F::ET;
+        f |= F::ET.bits();
     }
     if opts.is_oneshot() {
-        f |= F::ONESHOT;
+        f |= F::ONESHOT.bits();
     }
     f
 }
+
+/// `flags_of` for every combination of readable (bit 0), writable (bit 1)
+/// and priority (bit 2) interest, with the one option that adds no flag
+/// (level).
+const INTEREST_FLAGS: [u32; 8] = {
+    let mut t = [0; 8];
+    let mut k = 0;
+    while k < 8 {
+        let interest = (k & (READABLE | WRITABLE)) | if k & 4 != 0 { PRIORITY } else { 0 };
+        t[k] = flags_of(interest, PollOpt::level());
+        k += 1;
+    }
+    t
+};
+
+/// `flags_of` for every combination of the four option bits, with no interest.
+const OPTS_FLAGS: [u32; 16] = {
+    let mut t = [0; 16];
+    let mut k = 0;
+    while k < 16 {
+        t[k] = flags_of(0, PollOpt::from_bits(k));
+        k += 1;
+    }
+    t
+};
+
+/// One record of the kernel's.
+pub(crate) type SysEvent = epoll::Event;
 
 /// The kernel's event records, filled in place by `epoll_wait`.
 pub(crate) struct Events {
@@ -282,6 +547,13 @@ impl Events {
         } else {
             None
         }
+    }
+
+    /// The last poll's records.
+    #[inline]
+    pub(crate) fn records(&self) -> &[SysEvent] {
+        // SAFETY: as in `get`: `len` never exceeds the buffer's length.
+        unsafe { self.buf.get_unchecked(..self.len) }
     }
 
     #[inline]
@@ -457,6 +729,20 @@ mod tests {
         // report (`EPOLLHUP`, `EPOLLERR`): a half close is no hang-up.
         let f = flags(Ready::hup(), PollOpt::edge());
         assert_eq!(f, F::ET);
+    }
+
+    #[test]
+    fn flag_tables_agree_with_the_mapping() {
+        for interest in 0..=0xffusize {
+            for opts in 0..16 {
+                let o = PollOpt::from_bits(opts);
+                assert_eq!(
+                    flags(Ready::from_usize(interest), o).bits(),
+                    flags_of(interest, o),
+                    "interest {interest:#x}, options {opts:#x}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,10 @@ use crate::{PollOpt, Ready, Token};
 
 pub(crate) mod logic;
 
+/// kqueue accepts an event list of length 0 (it only applies changes), so
+/// `Poll::poll` checks the capacity itself.
+pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
 // The `EV_*` values `logic` uses are the system's. (The casts are needed
 // where the constants are `u16`, and no-ops on NetBSD.)
 #[allow(clippy::unnecessary_cast)]
@@ -142,6 +146,24 @@ impl Selector {
         let kq = cvt(rustix::event::kqueue::kqueue())?;
         cvt(rustix::io::fcntl_setfd(&kq, rustix::io::FdFlags::CLOEXEC))?;
         Ok(Selector { kq })
+    }
+
+    /// One wait with a timeout of `-1` (none) or `0` ms, the fast path of
+    /// `Poll::poll`: the number of events, or the error number (and no
+    /// events), which the caller's general path repeats and reports.
+    #[inline]
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        match self.select(events, crate::poll::quick_timeout(timeout_ms)) {
+            Ok(()) => Ok(events.len()),
+            Err(e) => {
+                events.clear();
+                Err(e.raw_os_error().unwrap_or(0))
+            }
+        }
     }
 
     /// Waits for events, at most `timeout` (to the nanosecond), then turns
@@ -293,6 +315,9 @@ impl AsRawFd for Selector {
     }
 }
 
+/// One record of the selector's.
+pub(crate) type SysEvent = libc::kevent;
+
 /// The kernel's event records. After a poll each holds its token in
 /// `udata` and its readiness in `data` (see [`logic::cook`]).
 pub(crate) struct Events {
@@ -327,6 +352,12 @@ impl Events {
     #[inline]
     pub(crate) fn get(&self, idx: usize) -> Option<&libc::kevent> {
         self.buf.get(idx)
+    }
+
+    /// The last poll's records.
+    #[inline]
+    pub(crate) fn records(&self) -> &[SysEvent] {
+        &self.buf
     }
 
     #[inline]

@@ -6,7 +6,7 @@ mod epoll;
 #[cfg(target_os = "android")]
 pub(crate) use self::epoll::Selector;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{event, Events, Waker};
+pub(crate) use self::epoll::{event, Events, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY};
 
 // Linux: a `Poll` runs the epoll engine or the io_uring one.
 #[cfg(target_os = "linux")]
@@ -33,7 +33,9 @@ mod kqueue;
     target_os = "dragonfly",
     target_os = "openbsd"
 ))]
-pub(crate) use self::kqueue::{event, Events, Selector, Waker};
+pub(crate) use self::kqueue::{
+    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
+};
 
 // The kqueue selector's kernel-free logic, unit-tested on the other Unixes too.
 #[cfg(all(
@@ -50,9 +52,19 @@ pub(crate) use self::kqueue::{event, Events, Selector, Waker};
 #[path = "kqueue/logic.rs"]
 mod kqueue_logic;
 
+/// Raw system calls of the hot path, where their convention is written here.
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+pub(crate) mod syscall;
+
 pub(crate) mod net;
 pub(crate) mod pipe;
 pub(crate) mod uds;
+
+/// The error number of a wait interrupted by a signal.
+pub(crate) const EINTR: i32 = libc::EINTR;
 
 /// Turns a rustix error into an `io::Error`: the one place this conversion is written.
 #[inline]

@@ -109,8 +109,34 @@ fn fit_new_fd(fd: &OwnedFd) -> io::Result<()> {
 
 /// Creates a listening TCP socket bound to `addr`.
 pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
+    tcp_bind_with(addr, false)
+}
+
+/// `tcp_bind` with `SO_REUSEPORT` too, set before `bind`: several listeners
+/// (each set so, by the same user) share the address, and Linux spreads
+/// the incoming connections over them. Elsewhere `SO_REUSEPORT` lets
+/// listeners share an address without spreading connections (the last
+/// bound gets them): `Unsupported`.
+pub(crate) fn tcp_bind_reuseport(addr: &SocketAddr) -> io::Result<net::TcpListener> {
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        tcp_bind_with(addr, true)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "listeners that share connections (SO_REUSEPORT) are a Linux and Android addition",
+        ))
+    }
+}
+
+fn tcp_bind_with(addr: &SocketAddr, reuseport: bool) -> io::Result<net::TcpListener> {
     let fd = new_socket(addr, SocketType::STREAM)?;
     cvt(sockopt::set_socket_reuseaddr(&fd, true))?;
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if reuseport {
+        cvt(sockopt::set_socket_reuseport(&fd, true))?;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let _ = reuseport;
     cvt(rnet::bind(&fd, addr))?;
     cvt(rnet::listen(&fd, LISTEN_BACKLOG))?;
     Ok(net::TcpListener::from(fd))
@@ -177,10 +203,72 @@ pub(crate) fn adopt<S: AsFd>(s: &S) -> io::Result<()> {
     Ok(())
 }
 
+/// Where the hot path's system calls are issued directly (see `syscall`).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod quick {
+    use std::io;
+    use std::os::fd::{AsFd, AsRawFd};
+
+    use crate::sys::unix::syscall::{cvt, int, syscall3, syscall6};
+
+    /// `read(s, buf)`: on a socket, `recv` with no flag.
+    #[inline]
+    pub(super) fn recv<S: AsFd>(s: &S, buf: &mut [u8]) -> io::Result<usize> {
+        let fd = s.as_fd().as_raw_fd();
+        // SAFETY: read(fd, buf, len) writes at most `len` bytes to `buf`,
+        // which is borrowed mutably for the call; the descriptor is open
+        // (borrowed).
+        cvt(unsafe {
+            syscall3(
+                libc::SYS_read,
+                int(fd),
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+            )
+        })
+    }
+
+    /// `sendto(s, buf, MSG_NOSIGNAL, NULL, 0)`.
+    #[inline]
+    pub(super) fn send<S: AsFd>(s: &S, buf: &[u8]) -> io::Result<usize> {
+        let fd = s.as_fd().as_raw_fd();
+        // SAFETY: sendto(fd, buf, len, flags, NULL, 0) reads at most `len`
+        // bytes of `buf`, borrowed for the call; no address is passed; the
+        // descriptor is open (borrowed).
+        cvt(unsafe {
+            syscall6(
+                libc::SYS_sendto,
+                int(fd),
+                buf.as_ptr() as usize,
+                buf.len(),
+                int(libc::MSG_NOSIGNAL),
+                0,
+                0,
+            )
+        })
+    }
+}
+
 /// `recv(s, buf, 0)`.
 #[inline]
 pub(crate) fn recv<S: AsFd>(s: &S, buf: &mut [u8]) -> io::Result<usize> {
-    cvt(rnet::recv(s, buf, RecvFlags::empty())).map(|(n, _)| n)
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    {
+        quick::recv(s, buf)
+    }
+    #[cfg(not(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    {
+        cvt(rnet::recv(s, buf, RecvFlags::empty())).map(|(n, _)| n)
+    }
 }
 
 /// `recv(s, buf, MSG_PEEK)`.
@@ -199,7 +287,20 @@ pub(crate) fn recv_vectored<S: AsFd>(s: &S, bufs: &mut [IoSliceMut<'_>]) -> io::
 /// `send(s, buf, MSG_NOSIGNAL)`.
 #[inline]
 pub(crate) fn send<S: AsFd>(s: &S, buf: &[u8]) -> io::Result<usize> {
-    cvt(rnet::send(s, buf, SEND_FLAGS))
+    #[cfg(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    {
+        quick::send(s, buf)
+    }
+    #[cfg(not(all(
+        any(target_os = "linux", target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    )))]
+    {
+        cvt(rnet::send(s, buf, SEND_FLAGS))
+    }
 }
 
 /// `sendmsg(s, {bufs}, MSG_NOSIGNAL)`: unlike `writev`, it takes the no-signal flag.

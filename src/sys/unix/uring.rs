@@ -226,6 +226,24 @@ impl Selector {
         res
     }
 
+    /// `select` with a timeout of `-1` (none) or `0` ms: the number of
+    /// records, or the error number.
+    pub(crate) fn select_quick(
+        &self,
+        events: &mut Events,
+        timeout_ms: isize,
+    ) -> Result<usize, i32> {
+        let timeout = if timeout_ms < 0 {
+            None
+        } else {
+            Some(Duration::ZERO)
+        };
+        match self.select(events, timeout) {
+            Ok(()) => Ok(events.len()),
+            Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    }
+
     /// Registers `fd`: `epoll_ctl(ADD)`, after any queued change.
     pub(crate) fn register(
         &self,
@@ -276,6 +294,10 @@ impl Selector {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
+        if opts.is_exclusive() {
+            // Refused by the epoll engine's own check, at once.
+            return self.reregister(fd, token, interest, opts);
+        }
         let mut st = self.lock();
         if !st.is_registered(fd) {
             // What `epoll_ctl(MOD)` answers for a descriptor not in the set.

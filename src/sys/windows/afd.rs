@@ -10,14 +10,15 @@
 
 use std::io;
 use std::mem::size_of;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::ptr;
 
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Storage::FileSystem::{NtCancelIoFileEx, NtCreateFile, FILE_OPEN};
 use windows_sys::Wdk::System::IO::NtDeviceIoControlFile;
 use windows_sys::Win32::Foundation::{
-    CloseHandle, RtlNtStatusToDosError, HANDLE, NTSTATUS, STATUS_NOT_FOUND, STATUS_PENDING,
-    STATUS_SUCCESS, UNICODE_STRING,
+    RtlNtStatusToDosError, HANDLE, NTSTATUS, STATUS_NOT_FOUND, STATUS_PENDING, STATUS_SUCCESS,
+    UNICODE_STRING,
 };
 use windows_sys::Win32::Networking::WinSock::{
     WSAGetLastError, WSAIoctl, SIO_BASE_HANDLE, SIO_BSP_HANDLE_POLL, SOCKET, SOCKET_ERROR,
@@ -28,9 +29,9 @@ use windows_sys::Win32::Storage::FileSystem::{
 use windows_sys::Win32::System::WindowsProgramming::FILE_SKIP_SET_EVENT_ON_HANDLE;
 
 use super::events::{READ_CLOSED, WRITE_CLOSED};
-use super::overlapped::INTERNAL_KEY;
+use super::port::{Port, INTERNAL_KEY};
 use crate::ready::{ERROR, HUP, READABLE, WRITABLE};
-use windows_sys::Win32::System::IO::{CreateIoCompletionPort, IO_STATUS_BLOCK};
+use windows_sys::Win32::System::IO::IO_STATUS_BLOCK;
 
 /// `IOCTL_AFD_POLL`: device `FILE_DEVICE_NETWORK`, function 9, buffered, any access.
 const IOCTL_AFD_POLL: u32 = 0x0001_2024;
@@ -165,20 +166,16 @@ pub(crate) fn nt_error(status: NTSTATUS) -> io::Error {
     io::Error::from_raw_os_error(code as i32)
 }
 
-/// A handle on the AFD device, associated with a completion port.
+/// A handle on the AFD device, associated with a completion port; closed
+/// when dropped.
 #[derive(Debug)]
 pub(crate) struct Afd {
-    handle: HANDLE,
+    handle: OwnedHandle,
 }
-
-// SAFETY: a kernel handle may be used from any thread.
-unsafe impl Send for Afd {}
-// SAFETY: the handle is only passed to thread-safe system calls.
-unsafe impl Sync for Afd {}
 
 impl Afd {
     /// Opens `\Device\Afd\Evio` and associates it with `port`.
-    pub(crate) fn open(port: HANDLE) -> io::Result<Afd> {
+    pub(crate) fn open(port: &Port) -> io::Result<Afd> {
         let name: [u16; 16] = {
             let s = b"\\Device\\Afd\\Evio";
             let mut w = [0u16; 16];
@@ -224,15 +221,16 @@ impl Afd {
         if status != STATUS_SUCCESS {
             return Err(nt_error(status));
         }
+        // SAFETY: the call succeeded: `handle` is a new, open handle that
+        // nothing else owns.
+        let handle = unsafe { OwnedHandle::from_raw_handle(handle) };
         let afd = Afd { handle };
-        // SAFETY: both handles are open. The key marks the completions as
-        // evio's own; their APC context tells which slot they are for.
-        if unsafe { CreateIoCompletionPort(afd.handle, port, INTERNAL_KEY, 0) }.is_null() {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `afd.handle` is an open file handle.
+        // The key marks the completions as evio's own; their APC context
+        // tells which slot they are for.
+        port.associate(afd.handle(), INTERNAL_KEY)?;
+        // SAFETY: the handle is an open file handle.
         if unsafe {
-            SetFileCompletionNotificationModes(afd.handle, FILE_SKIP_SET_EVENT_ON_HANDLE as u8)
+            SetFileCompletionNotificationModes(afd.handle(), FILE_SKIP_SET_EVENT_ON_HANDLE as u8)
         } == 0
         {
             return Err(io::Error::last_os_error());
@@ -242,7 +240,7 @@ impl Afd {
 
     /// The device handle, for [`poll`] and [`cancel`].
     pub(crate) fn handle(&self) -> HANDLE {
-        self.handle
+        self.handle.as_raw_handle()
     }
 }
 
@@ -315,13 +313,6 @@ pub(crate) unsafe fn cancel(afd: HANDLE, bufs: *mut PollBuffers) -> io::Result<(
         Ok(())
     } else {
         Err(nt_error(status))
-    }
-}
-
-impl Drop for Afd {
-    fn drop(&mut self) {
-        // SAFETY: the handle is open and owned by this value.
-        unsafe { CloseHandle(self.handle) };
     }
 }
 

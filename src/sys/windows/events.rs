@@ -21,6 +21,9 @@ pub(super) fn record(token: usize, bits: u32) -> OVERLAPPED_ENTRY {
     }
 }
 
+/// One record of the selector's.
+pub(crate) type SysEvent = OVERLAPPED_ENTRY;
+
 /// The port's completion records, rewritten in place into evio's records:
 /// the key is the token, the byte count the readiness.
 pub(crate) struct Events {
@@ -55,6 +58,12 @@ impl Events {
     #[inline]
     pub(crate) fn get(&self, idx: usize) -> Option<&OVERLAPPED_ENTRY> {
         self.buf.get(idx)
+    }
+
+    /// The last poll's records.
+    #[inline]
+    pub(crate) fn records(&self) -> &[SysEvent] {
+        &self.buf
     }
 
     #[inline]

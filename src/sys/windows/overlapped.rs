@@ -4,7 +4,8 @@
 //! when one completes.
 //!
 //! The port tells these completions from evio's own by their completion
-//! key: evio's AFD handles and wake-ups use [`INTERNAL_KEY`]
+//! key: evio's AFD handles and wake-ups use
+//! [`INTERNAL_KEY`](super::port::INTERNAL_KEY)
 //! (`usize::MAX`, the reserved token), and a handle associated through a
 //! `Binding` gets its token as key, which is never the reserved one. So a
 //! completion with any other key carries, as its `lpOverlapped`, the
@@ -20,14 +21,10 @@ use std::ptr;
 use std::sync::{Arc, OnceLock};
 
 use windows_sys::Win32::Foundation::HANDLE;
-use windows_sys::Win32::System::IO::{CreateIoCompletionPort, OVERLAPPED, OVERLAPPED_ENTRY};
+use windows_sys::Win32::System::IO::{OVERLAPPED, OVERLAPPED_ENTRY};
 
-use super::selector::Inner;
+use super::shared::Shared;
 use crate::{Poll, Token};
-
-/// The completion key of every completion evio itself queues on the port:
-/// the reserved token, which no `Binding` is given.
-pub(super) const INTERNAL_KEY: usize = Token::RESERVED.0;
 
 /// An `OVERLAPPED` for an operation on a handle associated with a
 /// [`Poll`] through a [`Binding`], and the function the `Poll` calls when
@@ -148,7 +145,7 @@ pub(super) unsafe fn dispatch(entry: &OVERLAPPED_ENTRY) {
 /// keeps that `Poll`'s port open while it lives, so that completions still
 /// arriving after the `Poll` is dropped have somewhere to go.
 pub struct Binding {
-    selector: OnceLock<Arc<Inner>>,
+    selector: OnceLock<Arc<Shared>>,
 }
 
 impl Binding {
@@ -189,7 +186,9 @@ impl Binding {
         poll: &Poll,
     ) -> io::Result<()> {
         let inner = self.bind(token, poll)?;
-        associate(inner.port, handle.as_raw_handle() as HANDLE, token)
+        inner
+            .port()
+            .associate(handle.as_raw_handle() as HANDLE, token.0)
     }
 
     /// Same as [`register_handle`](Binding::register_handle), for a socket.
@@ -208,7 +207,9 @@ impl Binding {
         poll: &Poll,
     ) -> io::Result<()> {
         let inner = self.bind(token, poll)?;
-        associate(inner.port, socket.as_raw_socket() as HANDLE, token)
+        inner
+            .port()
+            .associate(socket.as_raw_socket() as HANDLE, token.0)
     }
 
     /// Checks that `poll` is the `Poll` the handle was registered with.
@@ -298,14 +299,14 @@ impl Binding {
 
     /// Binds to `poll`'s port (the first time), or checks that it is the
     /// port bound already.
-    fn bind(&self, token: Token, poll: &Poll) -> io::Result<&Arc<Inner>> {
+    fn bind(&self, token: Token, poll: &Poll) -> io::Result<&Arc<Shared>> {
         if token == Token::RESERVED {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "Token(usize::MAX) is reserved and cannot be registered",
             ));
         }
-        let theirs = &poll.selector().inner;
+        let theirs: &Arc<Shared> = poll.selector().as_ref();
         let inner = self.selector.get_or_init(|| theirs.clone());
         if Arc::ptr_eq(inner, theirs) {
             Ok(inner)
@@ -316,7 +317,7 @@ impl Binding {
 
     fn check(&self, poll: &Poll) -> io::Result<()> {
         match self.selector.get() {
-            Some(inner) if Arc::ptr_eq(inner, &poll.selector().inner) => Ok(()),
+            Some(inner) if Arc::ptr_eq(inner, poll.selector().as_ref()) => Ok(()),
             Some(_) => Err(crate::poll::other_poll()),
             None => Err(io::Error::other("the handle is not registered with a Poll")),
         }
@@ -335,15 +336,4 @@ impl fmt::Debug for Binding {
             .field("bound", &self.selector.get().is_some())
             .finish()
     }
-}
-
-/// Associates `handle` with `port`, its completions keyed by `token`.
-fn associate(port: HANDLE, handle: HANDLE, token: Token) -> io::Result<()> {
-    // SAFETY: `port` is open while the `Inner` owning it lives (the caller
-    // holds it); an invalid `handle` makes the call fail, nothing more.
-    let r = unsafe { CreateIoCompletionPort(handle, port, token.0, 0) };
-    if r.is_null() {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }

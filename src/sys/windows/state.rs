@@ -3,24 +3,21 @@
 
 use std::fmt;
 use std::io;
-use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use windows_sys::Win32::Networking::WinSock::SOCKET;
 
 use super::afd;
-use super::selector::{Inner, Selector, Slot, SlotState};
+use super::shared::Shared;
+use super::slot::SlotRef;
 use crate::{PollOpt, Ready, Token};
 
-/// Unique numbers for registrations, so a stale slot pointer is recognized.
-static NEXT_OWNER: AtomicU64 = AtomicU64::new(1);
-
-/// A socket's registration: the selector it is bound to and its slot.
+/// A socket's registration: the port it is bound to and its slot.
 pub(crate) struct IoSourceState {
-    inner: OnceLock<Arc<Inner>>,
-    slot: AtomicPtr<Slot>,
-    owner: AtomicU64,
+    shared: OnceLock<Arc<Shared>>,
+    /// The slot of the current registration, if any.
+    slot: Mutex<Option<SlotRef>>,
     /// The base socket, found at the first registration (0: not yet).
     base: AtomicUsize,
 }
@@ -28,7 +25,7 @@ pub(crate) struct IoSourceState {
 impl fmt::Debug for IoSourceState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IoSourceState")
-            .field("registered", &!self.slot.load(Ordering::Relaxed).is_null())
+            .field("registered", &self.slot().is_some())
             .finish()
     }
 }
@@ -42,11 +39,21 @@ impl Default for IoSourceState {
 impl IoSourceState {
     pub(crate) fn new() -> IoSourceState {
         IoSourceState {
-            inner: OnceLock::new(),
-            slot: AtomicPtr::new(ptr::null_mut()),
-            owner: AtomicU64::new(0),
+            shared: OnceLock::new(),
+            slot: Mutex::new(None),
             base: AtomicUsize::new(0),
         }
+    }
+
+    /// The reference to the current registration's slot.
+    #[cfg(test)]
+    pub(super) fn slot_ref(&self) -> Option<SlotRef> {
+        *self.slot()
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Option<SlotRef>> {
+        // Only whole values are stored: a panic leaves a consistent one.
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs one IO operation; when it would block, puts the directions an
@@ -67,62 +74,34 @@ impl IoSourceState {
 
     #[cold]
     fn rearm(&self) {
-        let slot = self.slot.load(Ordering::Acquire);
-        if slot.is_null() {
-            return;
-        }
-        let owner = self.owner.load(Ordering::Acquire);
-        let Some(inner) = self.inner.get() else {
+        let Some(shared) = self.shared.get() else {
             return;
         };
-        // SAFETY: slots live as long as the slab, which `inner` keeps alive.
-        let slot = unsafe { &*slot };
-        let mut st = slot.lock();
-        if st.owner != owner || st.opts.is_oneshot() || st.active == st.interest {
-            return;
-        }
-        st.active = st.interest;
-        if inner.update(slot, &mut st).is_err() {
-            // The socket is gone from under the poll: nothing to watch.
-            st.closed = true;
+        let slot = self.slot();
+        if let Some(mut locked) = slot.and_then(|r| r.lock(shared.slab())) {
+            locked.restore_edge();
         }
     }
 
-    /// The slot of the current registration, locked, if this state has one.
-    fn locked(&self) -> Option<(&Slot, MutexGuard<'_, SlotState>)> {
-        let slot = self.slot.load(Ordering::Acquire);
-        if slot.is_null() {
-            return None;
-        }
-        let owner = self.owner.load(Ordering::Acquire);
-        // SAFETY: a non-null slot pointer implies `inner` is set, and the
-        // slab it points into lives as long as `inner`.
-        let slot = unsafe { &*slot };
-        let st = slot.lock();
-        if st.owner != owner {
-            return None;
-        }
-        Some((slot, st))
-    }
-
-    fn bind(&self, selector: &Selector) -> io::Result<&Arc<Inner>> {
-        let inner = self.inner.get_or_init(|| selector.inner.clone());
-        if !Arc::ptr_eq(inner, &selector.inner) {
+    fn bind(&self, shared: &Arc<Shared>) -> io::Result<&Arc<Shared>> {
+        let bound = self.shared.get_or_init(|| shared.clone());
+        if !Arc::ptr_eq(bound, shared) {
             return Err(crate::poll::other_poll());
         }
-        Ok(inner)
+        Ok(bound)
     }
 
     pub(super) fn register(
         &self,
-        selector: &Selector,
+        shared: &Arc<Shared>,
         socket: SOCKET,
         token: Token,
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        if !self.slot.load(Ordering::Acquire).is_null() {
+        let shared = self.bind(shared)?;
+        let mut slot = self.slot();
+        if slot.is_some() {
             return Err(already_registered());
         }
         // The socket under a handle never changes: ask once.
@@ -134,96 +113,51 @@ impl IoSourceState {
             }
             base => base,
         };
-        let owner = NEXT_OWNER.fetch_add(1, Ordering::Relaxed);
-        let slot_ptr = inner.alloc_slot()?;
-        // SAFETY: the slot is in the slab, which `inner` keeps alive.
-        let slot = unsafe { &*slot_ptr };
-        let mut st = slot.lock();
-        *st = SlotState {
-            owner,
-            socket: base,
-            token: token.0,
-            interest: interest.as_usize(),
-            opts,
-            active: interest.as_usize(),
-            ..SlotState::free()
-        };
-        self.owner.store(owner, Ordering::Release);
-        if self
-            .slot
-            .compare_exchange(
-                ptr::null_mut(),
-                slot_ptr as *mut Slot,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_err()
-        {
-            inner.free_slot(slot, &mut st);
-            return Err(already_registered());
-        }
-        if let Err(e) = inner.update(slot, &mut st) {
-            self.slot.store(ptr::null_mut(), Ordering::Release);
-            inner.free_slot(slot, &mut st);
-            return Err(e);
-        }
+        let r = shared
+            .slab()
+            .register(shared.port(), base, token, interest, opts)?;
+        *slot = Some(r);
         Ok(())
     }
 
     pub(super) fn reregister(
         &self,
-        selector: &Selector,
+        shared: &Arc<Shared>,
         token: Token,
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        let Some((slot, mut st)) = self.locked() else {
+        let shared = self.bind(shared)?;
+        let slot = self.slot();
+        let Some(mut locked) = slot.and_then(|r| r.lock(shared.slab())) else {
             return Err(not_registered());
         };
-        st.token = token.0;
-        st.interest = interest.as_usize();
-        st.opts = opts;
-        st.active = interest.as_usize();
-        inner.update(slot, &mut st)
+        locked.reregister(token, interest, opts)
     }
 
-    pub(super) fn deregister(&self, selector: &Selector) -> io::Result<()> {
-        let inner = self.bind(selector)?;
-        self.release(inner)
+    pub(super) fn deregister(&self, shared: &Arc<Shared>) -> io::Result<()> {
+        let shared = self.bind(shared)?;
+        self.release(shared)
     }
 
     /// Ends the current registration; the slot is given back once no poll
     /// is outstanding on it.
-    fn release(&self, inner: &Inner) -> io::Result<()> {
-        let Some((slot, mut st)) = self.locked() else {
+    fn release(&self, shared: &Shared) -> io::Result<()> {
+        let mut slot = self.slot();
+        let Some(mut locked) = slot.and_then(|r| r.lock(shared.slab())) else {
             return Err(not_registered());
         };
-        self.slot.store(ptr::null_mut(), Ordering::Release);
-        st.owner = 0;
-        if st.pending {
-            st.deleted = true;
-            if !st.cancelling {
-                // SAFETY: the buffers are those of the poll sent on the
-                // slot's AFD handle, open as long as the slab.
-                if unsafe { afd::cancel(slot.afd, slot.bufs.get()) }.is_ok() {
-                    st.cancelling = true;
-                }
-            }
-        } else if st.queued {
-            // Freed when the re-arm list is taken.
-            st.deleted = true;
-        } else {
-            inner.free_slot(slot, &mut st);
-        }
+        locked.deregister(shared.slab());
+        drop(locked);
+        *slot = None;
         Ok(())
     }
 }
 
 impl Drop for IoSourceState {
     fn drop(&mut self) {
-        if let Some(inner) = self.inner.get() {
-            let _ = self.release(inner);
+        if let Some(shared) = self.shared.get() {
+            let _ = self.release(shared);
         }
     }
 }

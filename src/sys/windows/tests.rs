@@ -5,8 +5,12 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
+use std::os::windows::io::AsRawSocket;
+
 use crate::io_source::IoSource;
 use crate::{Events, Poll, PollOpt, Ready, Token};
+
+use super::{IoSourceState, Selector};
 
 fn pair() -> (IoSource<TcpStream>, TcpStream) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -151,4 +155,57 @@ fn slots_are_reused() {
             .unwrap();
     }
     assert_eq!(poll.selector().chunks(), 1);
+}
+
+/// A registration's reference to its slot is refused once the registration
+/// has ended, also after the slot was given to another socket.
+#[test]
+fn stale_slot_references_are_refused() {
+    let selector = Selector::new().unwrap();
+    let slab = || selector.as_ref().slab();
+    let mut events = crate::sys::Events::with_capacity(8);
+    let (a, _ca) = pair();
+    let (b, _cb) = pair();
+    let first = IoSourceState::new();
+    let second = IoSourceState::new();
+    let socket = |s: &IoSource<TcpStream>| s.as_raw_socket() as usize;
+    selector
+        .register(
+            &first,
+            socket(&a),
+            Token(1),
+            Ready::readable(),
+            PollOpt::edge(),
+        )
+        .unwrap();
+    let old = first.slot_ref().expect("a slot");
+    assert!(old.lock(slab()).is_some());
+    selector.deregister(&first).unwrap();
+    assert!(first.slot_ref().is_none());
+    assert!(old.lock(slab()).is_none());
+    // The cancelled poll completes; the slot goes back to the free list.
+    for _ in 0..3 {
+        selector
+            .select(&mut events, Some(Duration::from_millis(20)))
+            .unwrap();
+    }
+    selector
+        .register(
+            &second,
+            socket(&b),
+            Token(2),
+            Ready::readable(),
+            PollOpt::edge(),
+        )
+        .unwrap();
+    let new = second.slot_ref().expect("a slot");
+    assert!(new.same_slot(&old), "the freed slot is taken again");
+    assert!(old.lock(slab()).is_none());
+    assert!(new.lock(slab()).is_some());
+    // The old registration's state no longer reaches the slot either.
+    assert!(selector
+        .reregister(&first, Token(3), Ready::writable(), PollOpt::edge())
+        .is_err());
+    assert!(selector.deregister(&first).is_err());
+    assert!(new.lock(slab()).is_some());
 }

@@ -5,28 +5,16 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use windows_sys::Win32::System::IO::PostQueuedCompletionStatus;
-
-use super::overlapped::INTERNAL_KEY;
-use super::selector::{Inner, Kind, Selector};
+use super::shared::{Shared, WakeState};
 use crate::Token;
-
-/// A waker's shared state: the context of its posted completion.
-#[repr(C)]
-pub(super) struct WakerState {
-    kind: Kind,
-    /// A wake-up is queued on the port and not yet dequeued.
-    pub(super) posted: AtomicBool,
-    pub(super) token: Token,
-}
 
 /// A cross-thread wake-up: a completion posted to the port.
 ///
 /// At most one wake-up per waker is queued at a time, so any number of
 /// `wake` calls between two polls make one event.
 pub(crate) struct Waker {
-    inner: Arc<Inner>,
-    state: Arc<WakerState>,
+    shared: Arc<Shared>,
+    state: Arc<WakeState>,
 }
 
 impl fmt::Debug for Waker {
@@ -38,11 +26,11 @@ impl fmt::Debug for Waker {
 }
 
 impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+    /// A waker posting to the port of `selector` (a `Selector`).
+    pub(crate) fn new<S: AsRef<Arc<Shared>>>(selector: &S, token: Token) -> io::Result<Waker> {
         Ok(Waker {
-            inner: selector.inner.clone(),
-            state: Arc::new(WakerState {
-                kind: Kind::Waker,
+            shared: selector.as_ref().clone(),
+            state: Arc::new(WakeState {
                 posted: AtomicBool::new(false),
                 token,
             }),
@@ -55,21 +43,9 @@ impl Waker {
         if self.state.posted.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
-        // The queued completion holds one reference, given back by the
-        // poll that dequeues it (or by the selector's drop).
-        let ctx = Arc::into_raw(self.state.clone());
-        // SAFETY: the port stays open while `inner` lives; the context
-        // points to a live `WakerState`, kept alive by the reference above.
-        // The key marks the completion as evio's own.
-        let ok = unsafe {
-            PostQueuedCompletionStatus(self.inner.port, 0, INTERNAL_KEY, ctx as *const _)
-        };
-        if ok == 0 {
-            let err = io::Error::last_os_error();
-            // SAFETY: nothing was queued: take the reference back.
-            drop(unsafe { Arc::from_raw(ctx) });
+        if let Err(e) = self.shared.post_wake(&self.state) {
             self.state.posted.store(false, Ordering::Release);
-            return Err(err);
+            return Err(e);
         }
         Ok(())
     }
