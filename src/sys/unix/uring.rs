@@ -519,6 +519,52 @@ mod tests {
         assert_eq!(sel.refused(), 0);
     }
 
+    /// A `reregister` queued and then undone by `deregister`, or by closing
+    /// the socket, never comes back: not for the old registration, nor on
+    /// a new socket that gets the same descriptor number.
+    #[test]
+    fn a_queued_change_never_outlives_deregister_or_close() {
+        let Some(sel) = engine() else { return };
+        let mut events = Events::with_capacity(8);
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let fd = a.as_raw_fd();
+        b.write_all(b"x").unwrap();
+        sel.register(fd, Token(1), Ready::readable(), PollOpt::oneshot())
+            .unwrap();
+        assert_eq!(tokens(&sel, &mut events), [1]);
+        sel.reregister_open(fd, Token(2), Ready::readable(), PollOpt::level())
+            .unwrap();
+        sel.deregister(fd).unwrap();
+        assert!(!sel.queued.load(Ordering::SeqCst));
+        assert!(tokens(&sel, &mut events).is_empty());
+        let e = sel
+            .reregister_open(fd, Token(3), Ready::readable(), PollOpt::level())
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        // Queued again, then the socket closed and its number reused by a
+        // readable socket registered with another token.
+        sel.register(fd, Token(4), Ready::readable(), PollOpt::oneshot())
+            .unwrap();
+        assert_eq!(tokens(&sel, &mut events), [4]);
+        sel.reregister_open(fd, Token(5), Ready::readable(), PollOpt::level())
+            .unwrap();
+        sel.deregister(fd).unwrap();
+        drop((a, b));
+        let (c, mut d) = UnixStream::pair().unwrap();
+        d.write_all(b"y").unwrap();
+        let reused = c.as_raw_fd() == fd;
+        sel.register(c.as_raw_fd(), Token(6), Ready::readable(), PollOpt::edge())
+            .unwrap();
+        for _ in 0..3 {
+            let got = tokens(&sel, &mut events);
+            assert!(
+                got.iter().all(|&t| t == 6),
+                "{got:?} (number reused: {reused})"
+            );
+        }
+        assert_eq!(sel.refused(), 0);
+    }
+
     #[test]
     fn unregistered_and_closed_descriptors() {
         let Some(sel) = engine() else { return };
