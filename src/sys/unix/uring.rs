@@ -61,7 +61,8 @@
 //! kernel each time the ring is full, and queuing goes on: nothing is ever
 //! dropped. Every completion is read before the next hand-over, so the
 //! completion ring never overflows. The only allocation after creation is
-//! the registered-descriptor bit set growing to a new highest descriptor.
+//! a bit set of descriptors (registered, exclusive) growing to a new
+//! highest descriptor.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
@@ -104,6 +105,10 @@ struct State {
     tail: u32,
     /// One bit per descriptor registered through this engine.
     registered: Vec<u64>,
+    /// One bit per descriptor registered with `EPOLLEXCLUSIVE`, which
+    /// epoll cannot modify: their `reregister` is a direct call, so that
+    /// its `EINVAL` comes at once.
+    exclusive: Vec<u64>,
     /// Changes the kernel refused after they were queued (their descriptor
     /// was closed or left the set meanwhile), for the tests.
     refused: u64,
@@ -111,27 +116,38 @@ struct State {
 
 impl State {
     fn is_registered(&self, fd: RawFd) -> bool {
-        let fd = fd as usize;
-        self.registered
-            .get(fd / 64)
-            .is_some_and(|w| w & (1 << (fd % 64)) != 0)
+        has(&self.registered, fd)
     }
 
     fn set_registered(&mut self, fd: RawFd, on: bool) {
-        let (word, bit) = (fd as usize / 64, 1u64 << (fd as usize % 64));
-        if word >= self.registered.len() {
-            if !on {
-                return;
-            }
-            // Grows only to a new highest descriptor, doubling.
-            let len = (word + 1).next_power_of_two().max(16);
-            self.registered.resize(len, 0);
+        put(&mut self.registered, fd, on);
+        if !on {
+            put(&mut self.exclusive, fd, false);
         }
-        if on {
-            self.registered[word] |= bit;
-        } else {
-            self.registered[word] &= !bit;
+    }
+}
+
+/// Whether bit `fd` of `set` is set.
+fn has(set: &[u64], fd: RawFd) -> bool {
+    let fd = fd as usize;
+    set.get(fd / 64).is_some_and(|w| w & (1 << (fd % 64)) != 0)
+}
+
+/// Sets or clears bit `fd` of `set`.
+fn put(set: &mut Vec<u64>, fd: RawFd, on: bool) {
+    let (word, bit) = (fd as usize / 64, 1u64 << (fd as usize % 64));
+    if word >= set.len() {
+        if !on {
+            return;
         }
+        // Grows only to a new highest descriptor, doubling.
+        let len = (word + 1).next_power_of_two().max(16);
+        set.resize(len, 0);
+    }
+    if on {
+        set[word] |= bit;
+    } else {
+        set[word] &= !bit;
     }
 }
 
@@ -182,6 +198,7 @@ impl Selector {
                 records: vec![empty; entries].into_boxed_slice(),
                 tail: 0,
                 registered: Vec::new(),
+                exclusive: Vec::new(),
                 refused: 0,
             }),
             queued: AtomicBool::new(false),
@@ -256,6 +273,7 @@ impl Selector {
         self.flush_if_queued(&mut st)?;
         self.epoll.register(fd, token, interest, opts)?;
         st.set_registered(fd, true);
+        put(&mut st.exclusive, fd, opts.is_exclusive());
         Ok(())
     }
 
@@ -302,6 +320,10 @@ impl Selector {
         if !st.is_registered(fd) {
             // What `epoll_ctl(MOD)` answers for a descriptor not in the set.
             return Err(io::Error::from_raw_os_error(libc::ENOENT));
+        }
+        if has(&st.exclusive, fd) {
+            drop(st);
+            return self.reregister(fd, token, interest, opts);
         }
         let record = libc::epoll_event {
             events: epoll::flags(interest, opts).bits(),
