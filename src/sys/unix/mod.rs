@@ -12,8 +12,19 @@ mod kqueue;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use self::kqueue as backend;
 
+// Linux: a `Poll` runs the epoll engine or the io_uring one, both of
+// epoll's records.
+#[cfg(target_os = "linux")]
+mod engine;
+#[cfg(target_os = "linux")]
+mod uring;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use self::backend::Selector;
+#[cfg(target_os = "linux")]
+pub(crate) use self::engine::Selector;
+
 pub(crate) use self::backend::{
-    decode, Events, Selector, SysEvent, Waker, EXTRA_READINESS, SELECT_REJECTS_ZERO_CAPACITY,
+    decode, Events, SysEvent, Waker, EXTRA_READINESS, SELECT_REJECTS_ZERO_CAPACITY,
 };
 
 // The kqueue selector's kernel-free logic, unit-tested on Linux and
