@@ -87,6 +87,7 @@
 
 mod bits;
 pub mod channel;
+mod engine;
 mod error;
 pub mod event;
 pub mod guide;
@@ -107,8 +108,9 @@ mod waker;
 #[cfg(windows)]
 pub mod windows;
 
+pub use crate::engine::Engine;
 pub use crate::event::Events;
-pub use crate::poll::{Engine, Poll};
+pub use crate::poll::Poll;
 pub use crate::poll_opt::PollOpt;
 pub use crate::ready::Ready;
 pub use crate::registration::{Registration, SetReadiness};

@@ -1,10 +1,10 @@
 //! [`Poll`]: the readiness event queue.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 use std::{fmt, io};
 
+use crate::engine::Engine;
 use crate::event::Evented;
 use crate::registration::{PollSide, UserSpace};
 use crate::stats::Counters;
@@ -61,52 +61,6 @@ pub struct Poll {
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
-
-/// The kernel interface a [`Poll`] runs on: see [`Poll::with_engine`] and
-/// [`Poll::engine`].
-///
-/// Every engine gives the same API and the same semantics; they differ in
-/// how many system calls some workloads make (see `BENCHMARKS.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Engine {
-    /// epoll (Linux, Android): the default there.
-    Epoll,
-    /// Linux: epoll's readiness, with the `reregister` calls of evio's own
-    /// sockets queued in user space and carried to the kernel in one batch
-    /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
-    /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
-    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
-    /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
-    /// it runs [`Epoll`](Engine::Epoll).
-    IoUring,
-    /// kqueue (macOS, iOS, FreeBSD, NetBSD): the only engine there.
-    Kqueue,
-    /// An IO completion port with AFD polls (Windows): the only engine there.
-    Iocp,
-}
-
-impl Engine {
-    /// The engine of [`Poll::new`] when `EVIO_ENGINE` says nothing.
-    pub const DEFAULT: Engine = if cfg!(any(target_os = "linux", target_os = "android")) {
-        Engine::Epoll
-    } else if cfg!(windows) {
-        Engine::Iocp
-    } else {
-        Engine::Kqueue
-    };
-
-    /// The engine `EVIO_ENGINE` names (`io_uring` or `epoll`; read once per
-    /// process), or [`DEFAULT`](Engine::DEFAULT).
-    fn from_env() -> Engine {
-        static FROM_ENV: OnceLock<Engine> = OnceLock::new();
-        *FROM_ENV.get_or_init(|| match std::env::var("EVIO_ENGINE").as_deref() {
-            Ok("io_uring" | "io-uring" | "iouring" | "uring") => Engine::IoUring,
-            Ok("epoll") => Engine::Epoll,
-            _ => Engine::DEFAULT,
-        })
-    }
-}
 
 impl Poll {
     /// Creates a new `Poll` (an epoll, kqueue or completion-port instance).

@@ -9,7 +9,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use super::{epoll, uring};
-use crate::poll::Engine;
+use crate::engine::Engine;
 use crate::{PollOpt, Ready, Token};
 
 /// The selector of a `Poll`: one of the engines.
