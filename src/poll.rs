@@ -396,7 +396,7 @@ impl Poll {
             let inner = &mut events.inner;
             return self.user.poll(
                 q,
-                &self.selector,
+                |events, wait| self.select(events, wait),
                 inner,
                 deadline,
                 timeout,
@@ -408,8 +408,7 @@ impl Poll {
         let deadline = Deadline::new(timeout, !interruptible);
         let mut wait_for = timeout;
         loop {
-            self.counters.syscall();
-            match self.selector.select(&mut events.inner, wait_for) {
+            match self.select(&mut events.inner, wait_for) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && !interruptible => {
                     self.counters.eintr();
@@ -425,7 +424,7 @@ impl Poll {
                 let inner = &mut events.inner;
                 return self.user.finish_raced(
                     q,
-                    &self.selector,
+                    |events, wait| self.select(events, wait),
                     inner,
                     deadline,
                     interruptible,
@@ -443,6 +442,13 @@ impl Poll {
         return self.selector.engine();
         #[cfg(not(target_os = "linux"))]
         Engine::DEFAULT
+    }
+
+    /// One wait of the general path on the OS, counted.
+    #[inline]
+    fn select(&self, events: &mut sys::Events, wait: Option<Duration>) -> io::Result<()> {
+        self.counters.syscall();
+        self.selector.select(events, wait)
     }
 
     #[inline]

@@ -106,7 +106,7 @@ impl UserSpace {
     pub(crate) fn finish_raced(
         &self,
         q: &ReadinessQueue,
-        selector: &sys::Selector,
+        select: impl FnMut(&mut sys::Events, Option<Duration>) -> io::Result<()>,
         events: &mut sys::Events,
         deadline: Deadline,
         interruptible: bool,
@@ -116,7 +116,7 @@ impl UserSpace {
             Ok(n) => Ok(n),
             Err(wait_for) => self.poll(
                 q,
-                selector,
+                select,
                 events,
                 deadline,
                 wait_for,
@@ -126,18 +126,18 @@ impl UserSpace {
         }
     }
 
-    /// A poll with user-space readiness: waits on the system (or only
-    /// looks, when entries are queued already), merges the queue's entries
+    /// A poll with user-space readiness: waits on the system through
+    /// `select` (or only looks, when entries are queued already), merges the queue's entries
     /// after the system's events, and waits again when woken with nothing
     /// to report.
-    // The poll's parts, each from its owner (the `Poll`'s selector and
+    // The poll's parts, each from its owner (the `Poll`'s wait and
     // counters, this queue): bundling them would only move them about.
     #[allow(clippy::too_many_arguments)]
     #[inline]
     pub(crate) fn poll(
         &self,
         q: &ReadinessQueue,
-        selector: &sys::Selector,
+        mut select: impl FnMut(&mut sys::Events, Option<Duration>) -> io::Result<()>,
         events: &mut sys::Events,
         deadline: Deadline,
         mut wait_for: Option<Duration>,
@@ -174,8 +174,7 @@ impl UserSpace {
                 events.clear();
                 Ok(())
             } else {
-                counters.syscall();
-                selector.select(events, wait)
+                select(events, wait)
             };
             drop(waiting);
             match res {
