@@ -381,7 +381,12 @@ impl Ring {
             // A burst larger than the ring: hand what is queued over, go on.
             self.flush(st)?;
         }
-        self.queued.store(true, Ordering::SeqCst);
+        // Set once per batch: a flag already set was stored before this
+        // (under the lock, which orders it before the load below), so the
+        // pairing with `select` holds without storing it again.
+        if !self.queued.load(Ordering::Relaxed) {
+            self.queued.store(true, Ordering::SeqCst);
+        }
         if self.waiters.load(Ordering::SeqCst) != 0 {
             // A poll may be blocked already and would not see the change.
             self.flush(st)?;
