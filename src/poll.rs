@@ -63,6 +63,12 @@ pub struct Poll {
     // What the `Poll` has done (nothing, of no size, without the `stats`
     // feature).
     counters: Counters,
+    // Whether `poll` may take its inlined fast path: its engine has one
+    // (`sys::has_fast_path`: all but Linux's io_uring engine) and there is
+    // no user-space queue. Cleared for good when the queue is created. One
+    // test of this, where the fast path tested the queue, keeps the
+    // engine's test off the fast path.
+    fast: AtomicBool,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -147,6 +153,7 @@ impl Poll {
             sys::Selector::new()?
         };
         Ok(Poll {
+            fast: AtomicBool::new(sys::has_fast_path(&selector)),
             selector,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue: OnceLock::new(),
@@ -325,9 +332,8 @@ impl Poll {
             Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
             Some(_) => return self.poll_timed(events, timeout),
         };
-        if self.queue.get().is_none()
+        if self.fast.load(Ordering::Acquire)
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
-            && sys::fast_path(&self.selector)
         {
             let res = self.selector.select_quick(&mut events.inner, ms);
             self.counters.syscall();
@@ -366,10 +372,10 @@ impl Poll {
     /// fast path when it can, the general path otherwise.
     #[inline(never)]
     fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        if self.queue.get().is_none()
+        if self.fast.load(Ordering::Acquire)
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
-            let res = self.selector.select(&mut events.inner, timeout);
+            let res = sys::select_fast(&self.selector, &mut events.inner, timeout);
             self.counters.syscall();
             match res {
                 Ok(()) => {
@@ -413,17 +419,6 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_general(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        // The fast path of an engine other than epoll (io_uring), out of
-        // line so that epoll's stays small enough to inline.
-        if !sys::fast_path(&self.selector) && self.queue.get().is_none() && events.capacity() != 0 {
-            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
-                let n = events.len();
-                if n == 0 || self.queue.get().is_none() {
-                    return Ok(n);
-                }
-                return self.poll_raced(events, timeout);
-            }
-        }
         self.poll_inner(events, timeout, false)
     }
 
@@ -595,6 +590,9 @@ impl Poll {
             return Ok(q);
         }
         let q = ReadinessQueue::new(&self.selector)?;
+        // Polls take the general path from now on (one that read `fast`
+        // before this store and waits is woken below).
+        self.fast.store(false, Ordering::Release);
         // If another thread won the race, its queue is used and ours is dropped.
         if self.queue.set(q).is_ok() {
             // A poll that started before the queue existed took the fast
