@@ -96,9 +96,9 @@ impl Poll {
             sys::Selector::new()?
         };
         Ok(Poll {
+            user: UserSpace::new(sys::has_fast_path(&selector)),
             selector,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            user: UserSpace::new(),
             counters: Counters::new(),
         })
     }
@@ -272,10 +272,7 @@ impl Poll {
             Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
             Some(_) => return self.poll_timed(events, timeout),
         };
-        if self.user.queue().is_none()
-            && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
-            && sys::fast_path(&self.selector)
-        {
+        if self.user.fast() && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0) {
             let res = self.selector.select_quick(&mut events.inner, ms);
             self.counters.syscall();
             let errno = match res {
@@ -313,10 +310,8 @@ impl Poll {
     /// fast path when it can, the general path otherwise.
     #[inline(never)]
     fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        if self.user.queue().is_none()
-            && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
-        {
-            let res = self.selector.select(&mut events.inner, timeout);
+        if self.user.fast() && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0) {
+            let res = sys::select_fast(&self.selector, &mut events.inner, timeout);
             self.counters.syscall();
             match res {
                 Ok(()) => {
@@ -351,18 +346,6 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_general(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        // The fast path of an engine other than epoll (io_uring), out of
-        // line so that epoll's stays small enough to inline.
-        if !sys::fast_path(&self.selector) && self.user.queue().is_none() && events.capacity() != 0
-        {
-            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
-                let n = events.len();
-                if n == 0 || self.user.queue().is_none() {
-                    return Ok(n);
-                }
-                return self.poll_raced(events, timeout);
-            }
-        }
         self.poll_inner(events, timeout, false)
     }
 

@@ -36,15 +36,30 @@ pub(crate) struct UserSpace {
     // Set when the last poll with user-space readiness filled the whole
     // buffer: only then can entries have been left over for lack of room.
     filled: AtomicBool,
+    // Whether `Poll::poll` may take its inlined fast path: its engine has
+    // one (`sys::has_fast_path`: all but Linux's io_uring engine) and there
+    // is no queue. Cleared for good when the queue is created. One test of
+    // this, where the fast path tested the queue, keeps the engine's test
+    // off the fast path.
+    fast: AtomicBool,
 }
 
 impl UserSpace {
-    pub(crate) const fn new() -> UserSpace {
+    /// No queue yet; `fast_path` says whether the `Poll`'s engine has a
+    /// fast path.
+    pub(crate) const fn new(fast_path: bool) -> UserSpace {
         UserSpace {
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
             filled: AtomicBool::new(false),
+            fast: AtomicBool::new(fast_path),
         }
+    }
+
+    /// Whether `Poll::poll` may take its fast path (see `fast`).
+    #[inline(always)]
+    pub(crate) fn fast(&self) -> bool {
+        self.fast.load(Ordering::Acquire)
     }
 
     /// The queue, if a `Registration` created it.
@@ -60,6 +75,9 @@ impl UserSpace {
             return Ok(q);
         }
         let q = ReadinessQueue::new(selector)?;
+        // Polls take the general path from now on (one that read `fast`
+        // before this store and waits is woken below).
+        self.fast.store(false, Ordering::Release);
         // If another thread won the race, its queue is used and ours is dropped.
         if self.queue.set(q).is_ok() {
             // A poll that started before the queue existed took the fast

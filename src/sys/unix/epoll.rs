@@ -269,18 +269,36 @@ impl Selector {
     /// the kernel answer `EBADF`, returned as the error.
     #[inline]
     fn ctl(&self, op: i32, fd: RawFd, token: Token, flags: epoll::EventFlags) -> io::Result<()> {
+        match self.ctl_errno(op, fd, token, flags) {
+            0 => Ok(()),
+            errno => Err(crate::error::os(errno)),
+        }
+    }
+
+    /// The `epoll_ctl` of `ctl`: 0, or the error number (for the Linux
+    /// engine enum, which joins it with the io_uring engine's outcome).
+    #[inline]
+    pub(crate) fn ctl_errno(
+        &self,
+        op: i32,
+        fd: RawFd,
+        token: Token,
+        flags: epoll::EventFlags,
+    ) -> i32 {
         let mut ev = epoll::Event {
             flags,
             data: epoll::EventData::new_u64(token.0 as u64),
         };
         // SAFETY: `ev` is a valid record that lives across the call; the
         // kernel only reads it (and ignores it for `EPOLL_CTL_DEL`).
-        match unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } {
-            0 => Ok(()),
-            errno => Err(crate::error::os(errno)),
-        }
+        unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) }
     }
 }
+
+/// `epoll_ctl`'s operations, for `Selector::ctl_errno`.
+pub(crate) const CTL_ADD: i32 = quick::CTL_ADD;
+pub(crate) const CTL_MOD: i32 = quick::CTL_MOD;
+pub(crate) const CTL_DEL: i32 = quick::CTL_DEL;
 
 /// The epoll system calls of the hot path, issued directly where evio
 /// writes the system call convention (`super::syscall`: x86-64 and AArch64

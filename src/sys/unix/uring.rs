@@ -82,9 +82,9 @@ const SQ_ENTRIES: u32 = 256;
 /// of kernel memory, is tried again before the error is returned.
 const RETRIES: u32 = 64;
 
-/// The io_uring engine: an epoll set whose changes go through a ring.
-pub(crate) struct Selector {
-    epoll: epoll::Selector,
+/// The io_uring engine's part beside its epoll set (which the engine enum
+/// owns, and passes to each call): the ring its changes go through.
+pub(crate) struct Ring {
     ring: IoUring,
     /// The submission and completion queues, the records of queued
     /// changes and the registered set: one user at a time.
@@ -170,9 +170,9 @@ impl std::fmt::Display for Unavailable {
     }
 }
 
-impl Selector {
-    /// Creates the engine, or says why it cannot run here.
-    pub(crate) fn new() -> Result<Selector, Unavailable> {
+impl Ring {
+    /// Creates the ring, or says why the engine cannot run here.
+    pub(crate) fn new() -> Result<Ring, Unavailable> {
         let ring = IoUring::builder()
             .setup_clamp()
             .build(SQ_ENTRIES)
@@ -189,10 +189,8 @@ impl Selector {
             return Err(Unavailable::Missing("IORING_FEAT_NODROP"));
         }
         let entries = ring.params().sq_entries() as usize;
-        let epoll = epoll::Selector::new().map_err(Unavailable::Setup)?;
         let empty = libc::epoll_event { events: 0, u64: 0 };
-        Ok(Selector {
-            epoll,
+        Ok(Ring {
             ring,
             state: Mutex::new(State {
                 records: vec![empty; entries].into_boxed_slice(),
@@ -215,7 +213,12 @@ impl Selector {
     /// Waits for events, at most `timeout`: the queued changes go to the
     /// kernel first, then one `epoll_wait` (the epoll engine's own).
     #[inline(never)]
-    pub(crate) fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+    pub(crate) fn select(
+        &self,
+        ep: &epoll::Selector,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
         let blocking = timeout != Some(Duration::ZERO);
         if blocking {
             // Paired with `queue_change`: either this thread sees the
@@ -231,7 +234,7 @@ impl Selector {
             Ok(())
         };
         let res = match res {
-            Ok(()) => self.epoll.select(events, timeout),
+            Ok(()) => ep.select(events, timeout),
             Err(e) => {
                 events.clear();
                 Err(e)
@@ -243,27 +246,11 @@ impl Selector {
         res
     }
 
-    /// `select` with a timeout of `-1` (none) or `0` ms: the number of
-    /// records, or the error number.
-    pub(crate) fn select_quick(
-        &self,
-        events: &mut Events,
-        timeout_ms: isize,
-    ) -> Result<usize, i32> {
-        let timeout = if timeout_ms < 0 {
-            None
-        } else {
-            Some(Duration::ZERO)
-        };
-        match self.select(events, timeout) {
-            Ok(()) => Ok(events.len()),
-            Err(e) => Err(e.raw_os_error().unwrap_or(libc::EIO)),
-        }
-    }
-
     /// Registers `fd`: `epoll_ctl(ADD)`, after any queued change.
+    #[inline(never)]
     pub(crate) fn register(
         &self,
+        ep: &epoll::Selector,
         fd: RawFd,
         token: Token,
         interest: Ready,
@@ -271,7 +258,7 @@ impl Selector {
     ) -> io::Result<()> {
         let mut st = self.lock();
         self.flush_if_queued(&mut st)?;
-        self.epoll.register(fd, token, interest, opts)?;
+        ep.register(fd, token, interest, opts)?;
         st.set_registered(fd, true);
         put(&mut st.exclusive, fd, opts.is_exclusive());
         Ok(())
@@ -279,8 +266,10 @@ impl Selector {
 
     /// Reregisters a descriptor the caller may have closed: `epoll_ctl(MOD)`
     /// at once, so that its errors are the kernel's.
+    #[inline(never)]
     pub(crate) fn reregister(
         &self,
+        ep: &epoll::Selector,
         fd: RawFd,
         token: Token,
         interest: Ready,
@@ -288,7 +277,7 @@ impl Selector {
     ) -> io::Result<()> {
         let mut st = self.lock();
         self.flush_if_queued(&mut st)?;
-        match self.epoll.reregister(fd, token, interest, opts) {
+        match ep.reregister(fd, token, interest, opts) {
             Ok(()) => {
                 st.set_registered(fd, true);
                 Ok(())
@@ -305,8 +294,10 @@ impl Selector {
     /// Reregisters a descriptor the caller holds open for the length of the
     /// call (one of evio's sockets): the change is queued, and goes to the
     /// kernel with the next poll.
+    #[inline(never)]
     pub(crate) fn reregister_open(
         &self,
+        ep: &epoll::Selector,
         fd: RawFd,
         token: Token,
         interest: Ready,
@@ -314,7 +305,7 @@ impl Selector {
     ) -> io::Result<()> {
         if opts.is_exclusive() {
             // Refused by the epoll engine's own check, at once.
-            return self.reregister(fd, token, interest, opts);
+            return self.reregister(ep, fd, token, interest, opts);
         }
         let mut st = self.lock();
         if !st.is_registered(fd) {
@@ -323,21 +314,22 @@ impl Selector {
         }
         if has(&st.exclusive, fd) {
             drop(st);
-            return self.reregister(fd, token, interest, opts);
+            return self.reregister(ep, fd, token, interest, opts);
         }
         let record = libc::epoll_event {
             events: epoll::flags(interest, opts).bits(),
             u64: token.0 as u64,
         };
-        self.queue_change(&mut st, fd, record)
+        self.queue_change(ep, &mut st, fd, record)
     }
 
     /// Deregisters `fd`: `epoll_ctl(DEL)`, after any queued change, so it
     /// has taken effect when this returns.
-    pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
+    #[inline(never)]
+    pub(crate) fn deregister(&self, ep: &epoll::Selector, fd: RawFd) -> io::Result<()> {
         let mut st = self.lock();
         self.flush_if_queued(&mut st)?;
-        let res = self.epoll.deregister(fd);
+        let res = ep.deregister(fd);
         match &res {
             Ok(()) => st.set_registered(fd, false),
             Err(e) if e.kind() == io::ErrorKind::NotFound => st.set_registered(fd, false),
@@ -347,7 +339,13 @@ impl Selector {
     }
 
     /// Queues one `EPOLL_CTL_MOD` of `fd` to `record`.
-    fn queue_change(&self, st: &mut State, fd: RawFd, record: libc::epoll_event) -> io::Result<()> {
+    fn queue_change(
+        &self,
+        ep: &epoll::Selector,
+        st: &mut State,
+        fd: RawFd,
+        record: libc::epoll_event,
+    ) -> io::Result<()> {
         let mask = st.records.len() as u32 - 1;
         loop {
             // SAFETY: the state lock is held, and every use of the queues is
@@ -357,7 +355,7 @@ impl Selector {
                 let idx = (st.tail & mask) as usize;
                 st.records[idx] = record;
                 let entry = opcode::EpollCtl::new(
-                    types::Fd(self.epoll.as_raw_fd()),
+                    types::Fd(ep.as_raw_fd()),
                     types::Fd(fd),
                     libc::EPOLL_CTL_MOD,
                     (&st.records[idx] as *const libc::epoll_event).cast::<types::epoll_event>(),
@@ -383,7 +381,12 @@ impl Selector {
             // A burst larger than the ring: hand what is queued over, go on.
             self.flush(st)?;
         }
-        self.queued.store(true, Ordering::SeqCst);
+        // Set once per batch: a flag already set was stored before this
+        // (under the lock, which orders it before the load below), so the
+        // pairing with `select` holds without storing it again.
+        if !self.queued.load(Ordering::Relaxed) {
+            self.queued.store(true, Ordering::SeqCst);
+        }
         if self.waiters.load(Ordering::SeqCst) != 0 {
             // A poll may be blocked already and would not see the change.
             self.flush(st)?;
@@ -459,18 +462,10 @@ impl Selector {
     }
 }
 
-impl AsRawFd for Selector {
-    /// The epoll instance: what a `Poll` registered in another event loop waits on.
-    fn as_raw_fd(&self) -> RawFd {
-        self.epoll.as_raw_fd()
-    }
-}
-
-impl std::fmt::Debug for Selector {
+impl std::fmt::Debug for Ring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Selector")
-            .field("epoll", &self.epoll)
-            .field("ring", &self.ring.as_raw_fd())
+        f.debug_struct("Ring")
+            .field("fd", &self.ring.as_raw_fd())
             .finish()
     }
 }
@@ -481,9 +476,40 @@ mod tests {
     use std::io::Write;
     use std::os::unix::net::UnixStream;
 
-    fn engine() -> Option<Selector> {
-        match Selector::new() {
-            Ok(s) => Some(s),
+    /// The engine's two parts, with the engine enum's calls.
+    struct Sel {
+        ep: epoll::Selector,
+        ring: Ring,
+    }
+
+    impl std::ops::Deref for Sel {
+        type Target = Ring;
+        fn deref(&self) -> &Ring {
+            &self.ring
+        }
+    }
+
+    impl Sel {
+        fn select(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+            self.ring.select(&self.ep, events, timeout)
+        }
+        fn register(&self, fd: RawFd, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+            self.ring.register(&self.ep, fd, t, i, o)
+        }
+        fn reregister_open(&self, fd: RawFd, t: Token, i: Ready, o: PollOpt) -> io::Result<()> {
+            self.ring.reregister_open(&self.ep, fd, t, i, o)
+        }
+        fn deregister(&self, fd: RawFd) -> io::Result<()> {
+            self.ring.deregister(&self.ep, fd)
+        }
+    }
+
+    fn engine() -> Option<Sel> {
+        match Ring::new() {
+            Ok(ring) => Some(Sel {
+                ep: epoll::Selector::new().unwrap(),
+                ring,
+            }),
             Err(e) => {
                 eprintln!("io_uring unavailable here ({e}); skipped");
                 None
@@ -491,7 +517,7 @@ mod tests {
         }
     }
 
-    fn tokens(sel: &Selector, events: &mut Events) -> Vec<usize> {
+    fn tokens(sel: &Sel, events: &mut Events) -> Vec<usize> {
         sel.select(events, Some(Duration::ZERO)).unwrap();
         (0..events.len())
             .map(|i| {
