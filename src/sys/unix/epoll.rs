@@ -295,9 +295,13 @@ impl Selector {
     }
 }
 
-/// `epoll_ctl`'s operations, for `Selector::ctl_errno`.
+/// `epoll_ctl`'s operations, for `Selector::ctl_errno` (the Linux engine
+/// enum's; Android has no other engine).
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_ADD: i32 = quick::CTL_ADD;
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_MOD: i32 = quick::CTL_MOD;
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_DEL: i32 = quick::CTL_DEL;
 
 /// The epoll system calls of the hot path, issued directly where evio
