@@ -63,15 +63,98 @@ pub struct Poll {
     // What the `Poll` has done (nothing, of no size, without the `stats`
     // feature).
     counters: Counters,
+    // Whether `poll` may take its inlined fast path: its engine has one
+    // (`sys::has_fast_path`: all but Linux's io_uring engine) and there is
+    // no user-space queue. Cleared for good when the queue is created. One
+    // test of this, where the fast path tested the queue, keeps the
+    // engine's test off the fast path.
+    fast: AtomicBool,
 }
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
+/// The kernel interface a [`Poll`] runs on: see [`Poll::with_engine`] and
+/// [`Poll::engine`].
+///
+/// Every engine gives the same API and the same semantics; they differ in
+/// how many system calls some workloads make (see `BENCHMARKS.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// epoll (Linux, Android): the default there.
+    Epoll,
+    /// Linux: epoll's readiness, with the `reregister` calls of evio's own
+    /// sockets queued in user space and carried to the kernel in one batch
+    /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
+    /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
+    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
+    /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
+    /// it runs [`Epoll`](Engine::Epoll).
+    IoUring,
+    /// kqueue (macOS, iOS, FreeBSD, NetBSD): the only engine there.
+    Kqueue,
+    /// An IO completion port with AFD polls (Windows): the only engine there.
+    Iocp,
+}
+
+impl Engine {
+    /// The engine of [`Poll::new`] when `EVIO_ENGINE` says nothing.
+    pub const DEFAULT: Engine = if cfg!(any(target_os = "linux", target_os = "android")) {
+        Engine::Epoll
+    } else if cfg!(windows) {
+        Engine::Iocp
+    } else {
+        Engine::Kqueue
+    };
+
+    /// The engine `EVIO_ENGINE` names (`io_uring` or `epoll`; read once per
+    /// process), or [`DEFAULT`](Engine::DEFAULT).
+    fn from_env() -> Engine {
+        static FROM_ENV: OnceLock<Engine> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| match std::env::var("EVIO_ENGINE").as_deref() {
+            Ok("io_uring" | "io-uring" | "iouring" | "uring") => Engine::IoUring,
+            Ok("epoll") => Engine::Epoll,
+            _ => Engine::DEFAULT,
+        })
+    }
+}
+
 impl Poll {
     /// Creates a new `Poll` (an epoll, kqueue or completion-port instance).
+    ///
+    /// On Linux the environment variable `EVIO_ENGINE=io_uring` makes every
+    /// `Poll::new` of the process run the [io_uring engine](Engine::IoUring)
+    /// (where the kernel allows it), and `EVIO_ENGINE=epoll` the default.
     pub fn new() -> io::Result<Poll> {
+        Poll::with_engine(Engine::from_env())
+    }
+
+    /// Creates a new `Poll` on `engine`, or on the platform's default
+    /// engine where `engine` cannot run: [`engine`](Poll::engine) tells
+    /// which one it got.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Engine, Poll};
+    ///
+    /// let poll = Poll::with_engine(Engine::IoUring)?;
+    /// // io_uring on a Linux that allows it, the default engine elsewhere.
+    /// let engine = poll.engine();
+    /// assert!(engine == Engine::IoUring || engine == Engine::DEFAULT);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_engine(engine: Engine) -> io::Result<Poll> {
+        #[cfg(target_os = "linux")]
+        let selector = sys::Selector::with_engine(engine)?;
+        #[cfg(not(target_os = "linux"))]
+        let selector = {
+            let _ = engine;
+            sys::Selector::new()?
+        };
         Ok(Poll {
-            selector: sys::Selector::new()?,
+            fast: AtomicBool::new(sys::has_fast_path(&selector)),
+            selector,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
@@ -136,7 +219,9 @@ impl Poll {
     ///
     /// - [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
     /// - [`AlreadyExists`](io::ErrorKind::AlreadyExists) if the handle is
-    ///   registered already (use [`reregister`](Poll::reregister));
+    ///   registered already (use [`reregister`](Poll::reregister)); a
+    ///   `Registration` registered again is reregistered instead, as in the
+    ///   classic API;
     /// - the operating system's error for a closed or invalid handle;
     /// - an error if a socket or `Registration` is bound to another `Poll`.
     ///
@@ -180,7 +265,9 @@ impl Poll {
     /// # Errors
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
-    /// an error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    /// an error (`NotFound` from epoll and kqueue) if the handle is not
+    /// registered, except for a `Registration`, which this registers, as in
+    /// the classic API.
     #[inline]
     pub fn reregister<E: Evented + ?Sized>(
         &self,
@@ -198,7 +285,9 @@ impl Poll {
     ///
     /// # Errors
     ///
-    /// An error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    /// An error (`NotFound` from epoll and kqueue) if the handle is not
+    /// registered, except for a `Registration`, which this leaves as it is,
+    /// as in the classic API.
     #[inline]
     pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
         handle.deregister(self)
@@ -243,7 +332,7 @@ impl Poll {
             Some(to) if to.as_secs() | u64::from(to.subsec_nanos()) == 0 => 0,
             Some(_) => return self.poll_timed(events, timeout),
         };
-        if self.queue.get().is_none()
+        if self.fast.load(Ordering::Acquire)
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
             let res = self.selector.select_quick(&mut events.inner, ms);
@@ -283,10 +372,10 @@ impl Poll {
     /// fast path when it can, the general path otherwise.
     #[inline(never)]
     fn poll_timed(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
-        if self.queue.get().is_none()
+        if self.fast.load(Ordering::Acquire)
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
         {
-            let res = self.selector.select(&mut events.inner, timeout);
+            let res = sys::select_fast(&self.selector, &mut events.inner, timeout);
             self.counters.syscall();
             match res {
                 Ok(()) => {
@@ -455,6 +544,14 @@ impl Poll {
         }
     }
 
+    /// The engine this `Poll` runs.
+    pub fn engine(&self) -> Engine {
+        #[cfg(target_os = "linux")]
+        return self.selector.engine();
+        #[cfg(not(target_os = "linux"))]
+        Engine::DEFAULT
+    }
+
     #[inline]
     pub(crate) fn selector(&self) -> &sys::Selector {
         &self.selector
@@ -493,6 +590,9 @@ impl Poll {
             return Ok(q);
         }
         let q = ReadinessQueue::new(&self.selector)?;
+        // Polls take the general path from now on (one that read `fast`
+        // before this store and waits is woken below).
+        self.fast.store(false, Ordering::Release);
         // If another thread won the race, its queue is used and ours is dropped.
         if self.queue.set(q).is_ok() {
             // A poll that started before the queue existed took the fast
@@ -548,7 +648,10 @@ fn reserved_token() -> io::Error {
 
 impl fmt::Debug for Poll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Poll").field("id", &self.id).finish()
+        f.debug_struct("Poll")
+            .field("id", &self.id)
+            .field("engine", &self.engine())
+            .finish()
     }
 }
 

@@ -41,6 +41,40 @@ compile_error!(
      (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly BSD) and IO completion ports (Windows)"
 );
 
+/// Whether `Poll::poll` may take its inlined fast path on `selector`
+/// (`select_quick`, and `select_fast`): on Linux the epoll engine only (the
+/// io_uring engine's waits hand its queued changes over first); elsewhere
+/// always. Asked once, when the `Poll` is created.
+#[cfg(target_os = "linux")]
+pub(crate) fn has_fast_path(selector: &Selector) -> bool {
+    selector.has_fast_path()
+}
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn has_fast_path(_selector: &Selector) -> bool {
+    true
+}
+
+/// `select` on a selector whose `has_fast_path` is true, with no test of
+/// the engine.
+#[cfg(target_os = "linux")]
+#[inline(always)]
+pub(crate) fn select_fast(
+    selector: &Selector,
+    events: &mut Events,
+    timeout: Option<std::time::Duration>,
+) -> std::io::Result<()> {
+    selector.select_fast(events, timeout)
+}
+#[cfg(not(target_os = "linux"))]
+#[inline(always)]
+pub(crate) fn select_fast(
+    selector: &Selector,
+    events: &mut Events,
+    timeout: Option<std::time::Duration>,
+) -> std::io::Result<()> {
+    selector.select(events, timeout)
+}
+
 #[cfg(all(unix, not(evio_sim)))]
 mod unix;
 #[cfg(all(unix, not(evio_sim)))]

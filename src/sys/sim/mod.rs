@@ -93,6 +93,32 @@ impl Selector {
         Ok(Selector { world, obj, fd })
     }
 
+    /// The simulator is one engine whatever is asked for; it follows epoll's
+    /// rules, and reports itself as the platform's default engine.
+    #[allow(dead_code)]
+    pub(crate) fn with_engine(_engine: crate::poll::Engine) -> io::Result<Selector> {
+        Selector::new()
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn engine(&self) -> crate::poll::Engine {
+        crate::poll::Engine::DEFAULT
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn has_fast_path(&self) -> bool {
+        true
+    }
+
+    #[allow(dead_code)]
+    pub(crate) fn select_fast(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        self.select(events, timeout)
+    }
+
     /// The fast path's form of `select`: the number of events, or an errno.
     pub(crate) fn select_quick(&self, events: &mut Events, ms: isize) -> Result<usize, i32> {
         let timeout = if ms < 0 { None } else { Some(Duration::ZERO) };
@@ -244,6 +270,18 @@ impl Selector {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.ctl(fd, Some((token, interest, opts)), false)
+    }
+
+    /// `reregister` of a descriptor its caller holds open (evio's sockets).
+    #[allow(dead_code)]
+    pub(crate) fn reregister_open(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.reregister(fd, token, interest, opts)
     }
 
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {

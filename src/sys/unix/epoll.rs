@@ -266,18 +266,36 @@ impl Selector {
     /// the kernel answer `EBADF`, returned as the error.
     #[inline]
     fn ctl(&self, op: i32, fd: RawFd, token: Token, flags: epoll::EventFlags) -> io::Result<()> {
+        match self.ctl_errno(op, fd, token, flags) {
+            0 => Ok(()),
+            errno => Err(ctl_error(errno)),
+        }
+    }
+
+    /// The `epoll_ctl` of `ctl`: 0, or the error number (for the Linux
+    /// engine enum, which joins it with the io_uring engine's outcome).
+    #[inline]
+    pub(crate) fn ctl_errno(
+        &self,
+        op: i32,
+        fd: RawFd,
+        token: Token,
+        flags: epoll::EventFlags,
+    ) -> i32 {
         let mut ev = epoll::Event {
             flags,
             data: epoll::EventData::new_u64(token.0 as u64),
         };
         // SAFETY: `ev` is a valid record that lives across the call; the
         // kernel only reads it (and ignores it for `EPOLL_CTL_DEL`).
-        match unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) } {
-            0 => Ok(()),
-            errno => Err(ctl_error(errno)),
-        }
+        unsafe { quick::epoll_ctl(self.ep.as_raw_fd(), op, fd, &mut ev) }
     }
 }
+
+/// `epoll_ctl`'s operations, for `Selector::ctl_errno`.
+pub(crate) const CTL_ADD: i32 = quick::CTL_ADD;
+pub(crate) const CTL_MOD: i32 = quick::CTL_MOD;
+pub(crate) const CTL_DEL: i32 = quick::CTL_DEL;
 
 #[cold]
 fn exclusive_is_for_register() -> io::Error {
@@ -289,7 +307,7 @@ fn exclusive_is_for_register() -> io::Error {
 
 #[cold]
 #[inline(never)]
-fn ctl_error(errno: i32) -> io::Error {
+pub(crate) fn ctl_error(errno: i32) -> io::Error {
     io::Error::from_raw_os_error(errno)
 }
 
@@ -440,7 +458,7 @@ impl AsRawFd for Selector {
 }
 
 #[inline]
-fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
+pub(crate) fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
     // Two table look-ups, so that a registration whose interest and options
     // are not constants costs a few instructions, not a branch per bit.
     let i = interest.as_usize();
@@ -637,6 +655,30 @@ pub(crate) mod event {
     }
 }
 
+/// What a `Waker` registers its eventfd with: an epoll selector, or (on
+/// Linux) the engine enum whichever engine it runs.
+pub(crate) trait RegisterFd {
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()>;
+}
+
+impl RegisterFd for Selector {
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.register(fd, token, interest, opts)
+    }
+}
+
 /// A cross-thread wake-up: an eventfd registered edge-triggered.
 #[derive(Debug)]
 pub(crate) struct Waker {
@@ -644,9 +686,10 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+    /// Registers through `selector`: this engine's, or the engine enum's.
+    pub(crate) fn new<S: RegisterFd>(selector: &S, token: Token) -> io::Result<Waker> {
         let fd = cvt(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK))?;
-        selector.register(fd.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
+        selector.register_fd(fd.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
         Ok(Waker { fd })
     }
 
