@@ -202,7 +202,10 @@ pub struct FaultPlan {
     /// Extra delay, at most, added to each TCP segment (bytes stay in
     /// order) and to reordered datagrams.
     pub jitter: Duration,
-    partitions: Vec<(IpAddr, IpAddr, Duration, Duration)>,
+    /// `(a, b, from, until)`: the hosts of addresses `a` and `b` are cut
+    /// off from each other from virtual time `from` to `until` (see
+    /// [`partition`](FaultPlan::partition)).
+    pub partitions: Vec<(IpAddr, IpAddr, Duration, Duration)>,
 }
 
 impl FaultPlan {
