@@ -12,11 +12,13 @@ export RUSTFLAGS="--cfg evio_sim"
 export CARGO_TARGET_DIR=target/sim
 cargo clippy -p evio --all-targets --locked -- -D warnings
 cargo test -p evio --locked --test 'sim*'
-# One line per failing seed (and what failed), then the totals.
-for ex in sim_echo; do
-  cargo run -q -p evio --locked --example "$ex" -- --seeds "$seeds" 2>&1 |
-    grep -E '^(seed [0-9]+: [^o]|[0-9]+ seeds|trace:)'
-done
+# One line per failing seed (and what failed), then the totals. The
+# echo, chat and HTTP servers of examples/, with faults and one
+# misbehaving connection per run.
+cargo run -q -p evio --locked --example sim_echo -- --seeds "$seeds" 2>&1 |
+  grep -E '^(seed [0-9]+: [^o]|[0-9]+ seeds|trace:)'
+cargo run -q -p evio --locked --example sim_servers -- --seeds "$seeds" 2>&1 |
+  grep -E '^(seed [0-9]+: |[0-9]+ runs|trace:)' 
 # The planted bug: found within 50 seeds, and replayed to the same trace.
 cargo run -q -p evio --locked --example planted_bug | tail -1
 echo "sim: $(( $(date +%s) - start ))s"
