@@ -139,15 +139,14 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         opts: PollOpt,
     ) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        let res = poll
-            .selector()
-            .reregister(
-                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-                token,
-                interest,
-                opts,
-            )
-            .map_err(not_registered);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        // The socket is held open for the length of the call: on Linux the
+        // io_uring engine may queue the change for the next poll.
+        #[cfg(target_os = "linux")]
+        let res = poll.selector().reregister_open(fd, token, interest, opts);
+        #[cfg(not(target_os = "linux"))]
+        let res = poll.selector().reregister(fd, token, interest, opts);
+        let res = res.map_err(not_registered);
         poll.counters().reregistered(Kind::Io, &res);
         res
     }

@@ -105,7 +105,7 @@ mod waker;
 pub mod windows;
 
 pub use crate::event::Events;
-pub use crate::poll::Poll;
+pub use crate::poll::{Engine, Poll};
 pub use crate::poll_opt::PollOpt;
 pub use crate::ready::Ready;
 pub use crate::registration::{Registration, SetReadiness};

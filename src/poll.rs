@@ -67,11 +67,87 @@ pub struct Poll {
 
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
+/// The kernel interface a [`Poll`] runs on: see [`Poll::with_engine`] and
+/// [`Poll::engine`].
+///
+/// Every engine gives the same API and the same semantics; they differ in
+/// how many system calls some workloads make (see `BENCHMARKS.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// epoll (Linux, Android): the default there.
+    Epoll,
+    /// Linux: epoll's readiness, with the `reregister` calls of evio's own
+    /// sockets queued in user space and carried to the kernel in one batch
+    /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
+    /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
+    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
+    /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
+    /// it runs [`Epoll`](Engine::Epoll).
+    IoUring,
+    /// kqueue (macOS, iOS, FreeBSD, NetBSD): the only engine there.
+    Kqueue,
+    /// An IO completion port with AFD polls (Windows): the only engine there.
+    Iocp,
+}
+
+impl Engine {
+    /// The engine of [`Poll::new`] when `EVIO_ENGINE` says nothing.
+    pub const DEFAULT: Engine = if cfg!(any(target_os = "linux", target_os = "android")) {
+        Engine::Epoll
+    } else if cfg!(windows) {
+        Engine::Iocp
+    } else {
+        Engine::Kqueue
+    };
+
+    /// The engine `EVIO_ENGINE` names (`io_uring` or `epoll`; read once per
+    /// process), or [`DEFAULT`](Engine::DEFAULT).
+    fn from_env() -> Engine {
+        static FROM_ENV: OnceLock<Engine> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| match std::env::var("EVIO_ENGINE").as_deref() {
+            Ok("io_uring" | "io-uring" | "iouring" | "uring") => Engine::IoUring,
+            Ok("epoll") => Engine::Epoll,
+            _ => Engine::DEFAULT,
+        })
+    }
+}
+
 impl Poll {
     /// Creates a new `Poll` (an epoll, kqueue or completion-port instance).
+    ///
+    /// On Linux the environment variable `EVIO_ENGINE=io_uring` makes every
+    /// `Poll::new` of the process run the [io_uring engine](Engine::IoUring)
+    /// (where the kernel allows it), and `EVIO_ENGINE=epoll` the default.
     pub fn new() -> io::Result<Poll> {
+        Poll::with_engine(Engine::from_env())
+    }
+
+    /// Creates a new `Poll` on `engine`, or on the platform's default
+    /// engine where `engine` cannot run: [`engine`](Poll::engine) tells
+    /// which one it got.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use evio::{Engine, Poll};
+    ///
+    /// let poll = Poll::with_engine(Engine::IoUring)?;
+    /// // io_uring on a Linux that allows it, the default engine elsewhere.
+    /// let engine = poll.engine();
+    /// assert!(engine == Engine::IoUring || engine == Engine::DEFAULT);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_engine(engine: Engine) -> io::Result<Poll> {
+        #[cfg(target_os = "linux")]
+        let selector = sys::Selector::with_engine(engine)?;
+        #[cfg(not(target_os = "linux"))]
+        let selector = {
+            let _ = engine;
+            sys::Selector::new()?
+        };
         Ok(Poll {
-            selector: sys::Selector::new()?,
+            selector,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             queue: OnceLock::new(),
             os_skipped: AtomicBool::new(false),
@@ -251,6 +327,7 @@ impl Poll {
         };
         if self.queue.get().is_none()
             && (sys::SELECT_REJECTS_ZERO_CAPACITY || events.capacity() != 0)
+            && sys::fast_path(&self.selector)
         {
             let res = self.selector.select_quick(&mut events.inner, ms);
             self.counters.syscall();
@@ -336,6 +413,17 @@ impl Poll {
     #[cold]
     #[inline(never)]
     fn poll_general(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<usize> {
+        // The fast path of an engine other than epoll (io_uring), out of
+        // line so that epoll's stays small enough to inline.
+        if !sys::fast_path(&self.selector) && self.queue.get().is_none() && events.capacity() != 0 {
+            if let Ok(()) = self.selector.select(&mut events.inner, timeout) {
+                let n = events.len();
+                if n == 0 || self.queue.get().is_none() {
+                    return Ok(n);
+                }
+                return self.poll_raced(events, timeout);
+            }
+        }
         self.poll_inner(events, timeout, false)
     }
 
@@ -461,6 +549,14 @@ impl Poll {
         }
     }
 
+    /// The engine this `Poll` runs.
+    pub fn engine(&self) -> Engine {
+        #[cfg(target_os = "linux")]
+        return self.selector.engine();
+        #[cfg(not(target_os = "linux"))]
+        Engine::DEFAULT
+    }
+
     #[inline]
     pub(crate) fn selector(&self) -> &sys::Selector {
         &self.selector
@@ -554,7 +650,10 @@ fn reserved_token() -> io::Error {
 
 impl fmt::Debug for Poll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Poll").field("id", &self.id).finish()
+        f.debug_struct("Poll")
+            .field("id", &self.id)
+            .field("engine", &self.engine())
+            .finish()
     }
 }
 

@@ -79,6 +79,45 @@ pub fn many(conns: usize) -> Body {
     })
 }
 
+/// Workload 7: dispatch with a re-arm after every event. `n` connections
+/// stay readable (each holds a byte nobody reads) and are registered
+/// oneshot; every event is followed by the `reregister` that re-arms its
+/// connection, as an event loop that hands each ready socket to a worker
+/// does. One operation is one event and its re-arm.
+pub fn rearm(n: usize) -> Body {
+    let mut clients = Vec::new();
+    let mut socks = Vec::new();
+    for _ in 0..n {
+        let (c, s) = tcp_pair();
+        let mut c = TcpStream::from_stream(c).unwrap();
+        c.write_all(&[1]).unwrap();
+        clients.push(c);
+        socks.push(TcpStream::from_stream(s).unwrap());
+    }
+    let poll = Poll::new().unwrap();
+    for (i, s) in socks.iter().enumerate() {
+        poll.register(s, Token(i), Ready::readable(), PollOpt::oneshot())
+            .unwrap();
+    }
+    let mut events = Events::with_capacity(CAP);
+    Box::new(move |iters| {
+        let _keep = &clients;
+        measured(|| {
+            let mut total = 0u64;
+            for _ in 0..iters {
+                poll.poll(&mut events, Some(Duration::ZERO)).unwrap();
+                for ev in events.iter() {
+                    let t = ev.token();
+                    poll.reregister(&socks[t.0], t, Ready::readable(), PollOpt::oneshot())
+                        .unwrap();
+                    total += 1;
+                }
+            }
+            total
+        })
+    })
+}
+
 /// Workload 2 in the second call shape (see `turn`): the reads and writes
 /// are the handler's.
 pub fn pingpong_turn() -> Body {

@@ -37,6 +37,41 @@ mod evio_peer {
     pub use crate::evio_extra::wake;
 }
 
+/// evio on its io_uring engine, through the same source: `mio::Poll::new`
+/// is `Poll::with_engine(Engine::IoUring)` here (and checks it got it).
+#[cfg(target_os = "linux")]
+#[allow(dead_code)] // set_readiness and timeout: the engines share that code
+mod evio_uring_peer {
+    mod mio {
+        pub use evio::{net, unix, Events, PollOpt, Ready, Registration, Token};
+
+        /// An evio `Poll` on the io_uring engine.
+        pub struct Poll(evio::Poll);
+
+        impl Poll {
+            pub fn new() -> std::io::Result<Poll> {
+                let p = evio::Poll::with_engine(evio::Engine::IoUring)?;
+                assert_eq!(
+                    p.engine(),
+                    evio::Engine::IoUring,
+                    "the io_uring engine cannot run here"
+                );
+                Ok(Poll(p))
+            }
+        }
+
+        impl std::ops::Deref for Poll {
+            type Target = evio::Poll;
+
+            fn deref(&self) -> &evio::Poll {
+                &self.0
+            }
+        }
+    }
+    include!("classic_core.rs");
+    include!("classic_net.rs");
+}
+
 /// The classic implementation, mio 0.6.23, through the same source.
 #[cfg(target_os = "linux")]
 mod mio06_peer {
@@ -65,10 +100,48 @@ mod linux {
     use std::time::Duration;
 
     use crate::harness::{self, Body, Config, Stats};
-    use crate::{evio_peer, mio06_peer, mio1, polling_peer, raw};
+    use crate::{evio_peer, evio_uring_peer, mio06_peer, mio1, polling_peer, raw};
 
     /// The peers, in the order of every table.
     pub const PEERS: [&str; 5] = ["evio", "raw", "mio1", "mio06", "polling"];
+
+    /// The peers of `--engines`: evio on epoll, on io_uring, and the
+    /// classic implementation.
+    pub const ENGINE_PEERS: [&str; 3] = ["evio", "evio_uring", "mio06"];
+
+    /// The workloads of `--engines` (BENCHMARKS.md, "Engines").
+    pub const ENGINE_SPECS: &[Spec] = &[
+        Spec {
+            workload: "empty_poll",
+            param: 0,
+            label: "empty poll, zero timeout (ns/poll)",
+        },
+        Spec {
+            workload: "rearm",
+            param: 1,
+            label: "oneshot re-arm, 1 ready connection (ns/event)",
+        },
+        Spec {
+            workload: "rearm",
+            param: 100,
+            label: "oneshot re-arm, 100 ready connections (ns/event)",
+        },
+        Spec {
+            workload: "pingpong",
+            param: 64,
+            label: "TCP ping-pong, 64 B (ns/round trip)",
+        },
+        Spec {
+            workload: "many",
+            param: 1000,
+            label: "1,000 connections echo, edge (ns/message)",
+        },
+        Spec {
+            workload: "churn",
+            param: 1,
+            label: "register + deregister (ns/pair)",
+        },
+    ];
 
     /// One benchmark: a workload, its parameter, and how to label it.
     pub struct Spec {
@@ -262,6 +335,13 @@ mod linux {
             ("churn", "mio1") => mio1::churn(),
             ("churn", "mio06") => mio06_peer::churn(),
             ("churn", "polling") => polling_peer::churn(),
+            ("empty_poll", "evio_uring") => evio_uring_peer::dispatch(0),
+            ("pingpong", "evio_uring") => evio_uring_peer::pingpong(),
+            ("many", "evio_uring") => evio_uring_peer::many(n),
+            ("churn", "evio_uring") => evio_uring_peer::churn(),
+            ("rearm", "evio") => evio_peer::rearm(n),
+            ("rearm", "evio_uring") => evio_uring_peer::rearm(n),
+            ("rearm", "mio06") => mio06_peer::rearm(n),
             _ => return None,
         })
     }
@@ -285,6 +365,7 @@ mod linux {
         csv: Option<String>,
         callgrind: Option<Vec<String>>,
         report: Option<String>,
+        engines: bool,
         accept_spread: Option<u64>,
     }
 
@@ -296,6 +377,7 @@ mod linux {
             csv: None,
             callgrind: None,
             report: None,
+            engines: false,
             accept_spread: None,
         };
         let mut it = std::env::args().skip(1);
@@ -303,6 +385,7 @@ mod linux {
             match arg.as_str() {
                 "--bench" => {} // passed by `cargo bench`
                 "--quick" => a.quick = true,
+                "--engines" => a.engines = true,
                 "--filter" => a.filter.push(it.next().expect("--filter WORD")),
                 "--peer" => a.peers.push(it.next().expect("--peer NAME")),
                 "--csv" => a.csv = Some(it.next().expect("--csv FILE")),
@@ -371,7 +454,13 @@ mod linux {
             "{:<52} {:>8} {:>12} {:>12} {:>12} {:>10}",
             "benchmark", "peer", "median ns", "min ns", "max ns", "allocs/op"
         );
-        for spec in SPECS {
+        // `--engines`: evio's two engines side by side (and mio 0.6.23).
+        let (specs, peer_list): (&[Spec], &[&str]) = if args.engines {
+            (ENGINE_SPECS, &ENGINE_PEERS)
+        } else {
+            (SPECS, &PEERS)
+        };
+        for spec in specs {
             if !args.filter.is_empty()
                 && !args
                     .filter
@@ -383,11 +472,11 @@ mod linux {
             // Descriptors the workload opens per peer (a pair per connection).
             let fds = match spec.workload {
                 "dispatch" | "dispatch_turn" | "oneshot" | "oneshot_turn" => spec.param,
-                "many" | "many_turn" => 2 * spec.param,
+                "many" | "many_turn" | "rearm" => 2 * spec.param,
                 _ => 0,
             };
             let mut peers = Vec::new();
-            for peer in PEERS {
+            for &peer in peer_list {
                 if !args.peers.is_empty() && !args.peers.iter().any(|p| p == peer) {
                     continue;
                 }

@@ -39,6 +39,20 @@ compile_error!(
      (macOS, iOS, FreeBSD, NetBSD, OpenBSD, DragonFly BSD) and IO completion ports (Windows)"
 );
 
+/// Whether `Poll::poll` may take its inlined fast path on `selector`: on
+/// Linux only with the epoll engine (the io_uring engine's select is out of
+/// line, on the general path); elsewhere always.
+#[cfg(target_os = "linux")]
+#[inline(always)]
+pub(crate) fn fast_path(selector: &Selector) -> bool {
+    selector.is_epoll()
+}
+#[cfg(not(target_os = "linux"))]
+#[inline(always)]
+pub(crate) fn fast_path(_selector: &Selector) -> bool {
+    true
+}
+
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]

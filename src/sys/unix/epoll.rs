@@ -440,7 +440,7 @@ impl AsRawFd for Selector {
 }
 
 #[inline]
-fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
+pub(crate) fn flags(interest: Ready, opts: PollOpt) -> epoll::EventFlags {
     // Two table look-ups, so that a registration whose interest and options
     // are not constants costs a few instructions, not a branch per bit.
     let i = interest.as_usize();
@@ -637,6 +637,30 @@ pub(crate) mod event {
     }
 }
 
+/// What a `Waker` registers its eventfd with: an epoll selector, or (on
+/// Linux) the engine enum whichever engine it runs.
+pub(crate) trait RegisterFd {
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()>;
+}
+
+impl RegisterFd for Selector {
+    fn register_fd(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.register(fd, token, interest, opts)
+    }
+}
+
 /// A cross-thread wake-up: an eventfd registered edge-triggered.
 #[derive(Debug)]
 pub(crate) struct Waker {
@@ -644,9 +668,10 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
-    pub(crate) fn new(selector: &Selector, token: Token) -> io::Result<Waker> {
+    /// Registers through `selector`: this engine's, or the engine enum's.
+    pub(crate) fn new<S: RegisterFd>(selector: &S, token: Token) -> io::Result<Waker> {
         let fd = cvt(eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK))?;
-        selector.register(fd.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
+        selector.register_fd(fd.as_raw_fd(), token, Ready::readable(), PollOpt::edge())?;
         Ok(Waker { fd })
     }
 

@@ -3,10 +3,18 @@
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
+#[cfg(target_os = "android")]
+pub(crate) use self::epoll::Selector;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-pub(crate) use self::epoll::{
-    event, Events, Selector, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY,
-};
+pub(crate) use self::epoll::{event, Events, SysEvent, Waker, SELECT_REJECTS_ZERO_CAPACITY};
+
+// Linux: a `Poll` runs the epoll engine or the io_uring one.
+#[cfg(target_os = "linux")]
+mod engine;
+#[cfg(target_os = "linux")]
+mod uring;
+#[cfg(target_os = "linux")]
+pub(crate) use self::engine::Selector;
 
 #[cfg(any(
     target_os = "macos",
