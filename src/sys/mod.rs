@@ -35,7 +35,9 @@
 //! events.
 //!
 //! This is the one place where the backend family is chosen; the Unix
-//! family chooses between epoll and kqueue in `unix/mod.rs`.
+//! family chooses between epoll and kqueue in `unix/mod.rs`. The third
+//! family, the simulator, replaces the operating system's under
+//! `--cfg evio_sim`.
 
 pub(crate) mod record;
 
@@ -100,12 +102,21 @@ pub(crate) fn select_fast(
     selector.select(events, timeout)
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, not(evio_sim)))]
 mod unix;
-#[cfg(unix)]
+#[cfg(all(unix, not(evio_sim)))]
 pub(crate) use self::unix::*;
 
-#[cfg(windows)]
+#[cfg(all(windows, not(evio_sim)))]
 mod windows;
-#[cfg(windows)]
+#[cfg(all(windows, not(evio_sim)))]
 pub(crate) use self::windows::*;
+
+// The simulator (`RUSTFLAGS="--cfg evio_sim"`): a backend of its own, in
+// place of the operating system's; see `sim/mod.rs` and `evio::sim`.
+#[cfg(all(evio_sim, not(unix)))]
+compile_error!("the simulator (--cfg evio_sim) runs on Unix hosts only");
+#[cfg(evio_sim)]
+pub(crate) mod sim;
+#[cfg(evio_sim)]
+pub(crate) use self::sim::*;
