@@ -25,6 +25,7 @@ pub(crate) fn invalid_input_string(msg: String) -> io::Error {
 /// An `InvalidData` error.
 #[cold]
 #[inline(never)]
+#[cfg_attr(evio_sim, allow(dead_code))]
 pub(crate) fn invalid_data(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
 }
@@ -48,6 +49,23 @@ pub(crate) fn already_exists(msg: &'static str) -> io::Error {
 #[inline(never)]
 pub(crate) fn unsupported(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::Unsupported, msg)
+}
+
+/// A `TimedOut` error (the simulator's).
+#[cold]
+#[inline(never)]
+#[cfg_attr(not(evio_sim), allow(dead_code))]
+pub(crate) fn timed_out(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, msg)
+}
+
+/// An `AddrNotAvailable` error whose message is made at run time (the
+/// simulator's).
+#[cold]
+#[inline(never)]
+#[cfg_attr(not(evio_sim), allow(dead_code))]
+pub(crate) fn addr_not_available_string(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::AddrNotAvailable, msg)
 }
 
 /// An error of kind `Other` with a fixed message.
@@ -106,6 +124,7 @@ pub(crate) fn not_this_poll() -> io::Error {
 /// only.
 #[cold]
 #[inline(never)]
+#[cfg_attr(evio_sim, allow(dead_code))]
 pub(crate) fn reuseport_unsupported() -> io::Error {
     unsupported("listeners that share connections (SO_REUSEPORT) are a Linux and Android addition")
 }
@@ -147,7 +166,10 @@ pub(crate) fn socket_not_registered() -> io::Error {
 /// (Linux, Android).
 #[cold]
 #[inline(never)]
-#[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+#[cfg_attr(
+    any(evio_sim, not(any(target_os = "linux", target_os = "android"))),
+    allow(dead_code)
+)]
 pub(crate) fn exclusive_is_for_register() -> io::Error {
     invalid_input(
         "epoll cannot change an exclusive registration: deregister it and register it again",

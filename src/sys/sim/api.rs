@@ -153,7 +153,7 @@ pub fn write_trace(path: impl Into<PathBuf>) -> io::Result<()> {
     let w = w.lock();
     match &w.trace_text {
         Some(t) => std::fs::write(path.into(), t),
-        None => Err(io::Error::other(
+        None => Err(crate::error::other(
             "the trace is not kept: set EVIO_SIM_TRACE or call Sim::keep_trace",
         )),
     }
@@ -605,9 +605,10 @@ pub fn seed_from_args(default: u64) -> io::Result<u64> {
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         if a == "--seed" {
-            return args.next().and_then(|s| s.parse().ok()).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "--seed takes a number")
-            });
+            return args
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| crate::error::invalid_input("--seed takes a number"));
         }
     }
     Ok(default)

@@ -12,8 +12,8 @@ pub(crate) mod world;
 
 // The Unix domain sockets and pipes stay the operating system's under the
 // simulator (they are not simulated yet): their system-call helpers.
-#[path = "../unix/pipe.rs"]
-pub(crate) mod pipe;
+#[path = "../unix/fd.rs"]
+pub(crate) mod fd;
 #[path = "../unix/uds.rs"]
 pub(crate) mod uds;
 
@@ -26,11 +26,16 @@ use self::world::{
     current, current_if_any, ended_error, errno, flag_names, wait_turn, Fd, HostState, Kind, ObjId,
     Reg, Sel, WorldRef, ERR, ET, HUP, IN, LOCAL_MASK, ONESHOT, OUT, RDHUP,
 };
-use crate::ready::{ERROR, HUP as R_HUP, PRIORITY, READABLE, WRITABLE};
+use crate::sys::record::{self, Decoded, ERROR, HUP as R_HUP, PRIORITY, READABLE, WRITABLE};
 use crate::{PollOpt, Ready, Token};
 
 /// The portable layer checks the capacity itself.
 pub(crate) const SELECT_REJECTS_ZERO_CAPACITY: bool = false;
+
+/// The readiness beyond readable, writable, error and hang-up of the
+/// system whose rules the simulator follows, epoll's: priority (which no
+/// simulated socket reports), so that `Ready::all` is Linux's.
+pub(crate) const EXTRA_READINESS: usize = PRIORITY;
 
 /// The error number of an interrupted wait (never happens here).
 pub(crate) const EINTR: i32 = libc::EINTR;
@@ -96,13 +101,13 @@ impl Selector {
     /// The simulator is one engine whatever is asked for; it follows epoll's
     /// rules, and reports itself as the platform's default engine.
     #[allow(dead_code)]
-    pub(crate) fn with_engine(_engine: crate::poll::Engine) -> io::Result<Selector> {
+    pub(crate) fn with_engine(_engine: crate::engine::Engine) -> io::Result<Selector> {
         Selector::new()
     }
 
     #[allow(dead_code)]
-    pub(crate) fn engine(&self) -> crate::poll::Engine {
-        crate::poll::Engine::DEFAULT
+    pub(crate) fn engine(&self) -> crate::engine::Engine {
+        crate::engine::Engine::DEFAULT
     }
 
     #[allow(dead_code)]
@@ -147,7 +152,7 @@ impl Selector {
         let deadline = timeout.map(|d| w.now.saturating_add(timeout_ns(d)));
         if w.is_run {
             let Some(h) = host else {
-                return Err(io::Error::other(
+                return Err(crate::error::other(
                     "a simulated Poll of a run can be polled only by the run's hosts",
                 ));
             };
@@ -214,8 +219,7 @@ impl Selector {
                             && !w.has_events(self.obj)
                             && w.next_packet_time().is_none()
                         {
-                            return Err(io::Error::new(
-                                io::ErrorKind::TimedOut,
+                            return Err(crate::error::timed_out(
                                 "simulated poll without a timeout: nothing in the simulated world can make it return",
                             ));
                         }
@@ -301,8 +305,7 @@ impl Selector {
         let res = (|| {
             let obj = w.obj_of(fd)?;
             if matches!(w.objs.get(&obj).map(|o| &o.kind), Some(Kind::Selector)) {
-                return Err(io::Error::new(
-                    io::ErrorKind::Unsupported,
+                return Err(crate::error::unsupported(
                     "a simulated Poll cannot be registered in another",
                 ));
             }
@@ -453,55 +456,51 @@ impl Events {
     }
 
     /// Appends a user-space readiness event; false when the buffer is full.
-    pub(crate) fn push_user(&mut self, token: Token, ready: Ready) -> bool {
+    pub(crate) fn push_user(&mut self, token: usize, readiness: usize) -> bool {
         if self.buf.len() >= self.cap {
             return false;
         }
         self.buf.push(SysEvent {
-            token: token.0 as u64,
+            token: token as u64,
             flags: 0,
-            user: ready.as_usize() as u32,
+            user: readiness as u32,
         });
         true
     }
 
     /// Removes the records carrying `token` (evio's internal wake-ups).
-    pub(crate) fn remove_token(&mut self, token: Token) {
-        self.buf.retain(|e| e.token != token.0 as u64);
+    pub(crate) fn remove_token(&mut self, token: usize) {
+        self.buf.retain(|e| e.token != token as u64);
     }
 }
 
-/// Conversion of a record into an [`Event`](crate::event::Event).
-pub(crate) mod event {
-    use super::*;
-    use crate::event::Event;
-
-    pub(crate) fn to_event(e: &SysEvent) -> Event {
-        let bits = e.flags;
-        let user = e.user as usize;
-        let mut kind = user;
-        if bits & IN != 0 {
-            kind |= READABLE;
-        }
-        if bits & OUT != 0 {
-            kind |= WRITABLE;
-        }
-        if bits & ERR != 0 {
-            kind |= ERROR;
-        }
-        if bits & HUP != 0 {
-            kind |= R_HUP;
-        }
-        let _ = PRIORITY;
-        let user_hup = user & R_HUP != 0;
-        let read_closed = bits & HUP != 0 || (bits & IN != 0 && bits & RDHUP != 0) || user_hup;
-        let write_closed = bits & HUP != 0 || bits & ERR != 0 || user_hup;
-        Event::with_closed(
-            Ready::from_usize(kind),
-            Token(e.token as usize),
-            read_closed,
-            write_closed,
-        )
+/// What a record reports: its token, readiness and closed marks (as
+/// epoll's records do; see `epoll::decode`).
+#[inline]
+pub(crate) fn decode(e: &SysEvent) -> Decoded {
+    let bits = e.flags;
+    let user = e.user as usize;
+    let mut kind = user;
+    if bits & IN != 0 {
+        kind |= READABLE;
+    }
+    if bits & OUT != 0 {
+        kind |= WRITABLE;
+    }
+    if bits & ERR != 0 {
+        kind |= ERROR;
+    }
+    if bits & HUP != 0 {
+        kind |= R_HUP;
+    }
+    let user_hup = user & R_HUP != 0;
+    let read_closed = bits & HUP != 0 || (bits & IN != 0 && bits & RDHUP != 0) || user_hup;
+    let write_closed = bits & HUP != 0 || bits & ERR != 0 || user_hup;
+    Decoded {
+        token: e.token as usize,
+        readiness: kind,
+        closed: (read_closed as u8 * record::READ_CLOSED)
+            | (write_closed as u8 * record::WRITE_CLOSED),
     }
 }
 

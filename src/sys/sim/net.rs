@@ -28,16 +28,14 @@ fn not_simulated(fd: RawFd) -> io::Error {
     if fd >= FD_BASE {
         errno(libc::EBADF)
     } else {
-        io::Error::new(
-            io::ErrorKind::Unsupported,
+        crate::error::unsupported(
             "a socket of the operating system cannot join the simulated network",
         )
     }
 }
 
 fn std_unsupported() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
+    crate::error::unsupported(
         "a standard library socket cannot join the simulated network (--cfg evio_sim)",
     )
 }
@@ -317,10 +315,7 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<TcpListener> {
 }
 
 pub(crate) fn tcp_bind_reuseport(_addr: &SocketAddr) -> io::Result<TcpListener> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "SO_REUSEPORT is not simulated",
-    ))
+    Err(crate::error::unsupported("SO_REUSEPORT is not simulated"))
 }
 
 pub(crate) fn tcp_connect(addr: &SocketAddr) -> io::Result<TcpStream> {
@@ -428,8 +423,7 @@ pub(crate) fn connect_std_stream(_s: net::TcpStream, _addr: &SocketAddr) -> io::
 }
 
 pub(crate) fn into_std_blocking(_s: TcpStream) -> io::Result<net::TcpStream> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
+    Err(crate::error::unsupported(
         "a simulated stream cannot become a standard library stream (--cfg evio_sim)",
     ))
 }
@@ -963,10 +957,7 @@ pub(crate) fn multicast_loop_v6<S: AsRawFd>(s: &S) -> io::Result<bool> {
 }
 
 fn no_multicast() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "multicast groups are not simulated",
-    )
+    crate::error::unsupported("multicast groups are not simulated")
 }
 
 pub(crate) fn join_multicast_v4<S: AsRawFd>(

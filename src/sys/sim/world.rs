@@ -432,7 +432,7 @@ impl Shared {
                 table.len() - 1
             }
             None => {
-                return Err(io::Error::other(format!(
+                return Err(crate::error::other_string(format!(
                     "more than {MAX_WORLDS} simulated worlds alive at once"
                 )))
             }
@@ -501,7 +501,7 @@ pub(crate) fn current_if_any() -> Option<(WorldRef, Option<usize>)> {
 }
 
 pub(crate) fn errno(e: i32) -> io::Error {
-    io::Error::from_raw_os_error(e)
+    crate::error::os(e)
 }
 
 /// Written into each trace line for a readiness set.
@@ -758,10 +758,9 @@ impl World {
                 None => ip.is_loopback(),
             };
         if !ok {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrNotAvailable,
-                format!("{ip} is not an address of this simulated host"),
-            ));
+            return Err(crate::error::addr_not_available_string(format!(
+                "{ip} is not an address of this simulated host"
+            )));
         }
         let mut addr = addr;
         if addr.port() == 0 {
@@ -1584,5 +1583,5 @@ pub(crate) fn wait_turn<'a>(
 
 /// The error of a poll in a run that has ended.
 pub(crate) fn ended_error(why: &str) -> io::Error {
-    io::Error::other(format!("the simulation has ended ({why})"))
+    crate::error::other_string(format!("the simulation has ended ({why})"))
 }
