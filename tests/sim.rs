@@ -472,3 +472,37 @@ fn same_seed_same_trace_different_seed_different_trace() {
     assert_ne!(a.trace_hash, c.trace_hash);
     assert_ne!(a.trace, c.trace);
 }
+
+#[test]
+fn pipes_are_simulated_with_epolls_closing_rules() {
+    use evio::unix::pipe;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let (mut tx, mut rx) = pipe().unwrap();
+    poll.register(&rx, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.register(&tx, Token(2), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    assert!(wait_for(&poll, &mut events, Token(2)).is_writable());
+    tx.write_all(b"through").unwrap();
+    assert!(wait_for(&poll, &mut events, Token(1)).is_readable());
+    let mut buf = [0u8; 16];
+    assert_eq!(rx.read(&mut buf).unwrap(), 7);
+    assert_eq!(&buf[..7], b"through");
+    assert_eq!(rx.read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    // The writer closes: the reader gets a hang-up, then reads 0.
+    drop(tx);
+    let r = wait_for(&poll, &mut events, Token(1));
+    assert!(UnixReady::from(r).is_hup());
+    assert_eq!(rx.read(&mut buf).unwrap(), 0);
+
+    let (mut tx, rx) = pipe().unwrap();
+    poll.register(&tx, Token(3), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(3));
+    drop(rx);
+    // The reader closes: the writer gets an error, and writes fail.
+    let r = wait_for(&poll, &mut events, Token(3));
+    assert!(UnixReady::from(r).is_error());
+    assert_eq!(tx.write(b"x").unwrap_err().kind(), ErrorKind::BrokenPipe);
+}

@@ -10,12 +10,12 @@ pub mod api;
 pub(crate) mod net;
 pub(crate) mod world;
 
-// The Unix domain sockets and pipes stay the operating system's under the
-// simulator (they are not simulated yet): their system-call helpers.
-#[path = "../unix/pipe.rs"]
-pub(crate) mod pipe;
+// Unix domain sockets stay the operating system's under the simulator
+// (they are not simulated yet): their system-call helpers. Pipes are
+// simulated.
 #[path = "../unix/uds.rs"]
 pub(crate) mod uds;
+pub(crate) use self::net::pipe;
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::world::{
     current, errno, world_of_fd, Kind, Listener, ObjId, Opts, Udp, World, WorldRef, FD_BASE, HUP,
-    IN, LOCAL_MASK, MAX_DATAGRAM, OUT, RDHUP,
+    IN, LOCAL_MASK, MAX_DATAGRAM, OUT, PIPE_READ, PIPE_WRITE, RDHUP,
 };
 
 /// Length of the queue of connections waiting for `accept`.
@@ -186,6 +186,7 @@ macro_rules! socket_type {
         }
 
         impl $name {
+            #[allow(dead_code)]
             pub(crate) fn try_clone(&self) -> io::Result<$name> {
                 Ok($name {
                     h: self.h.try_clone()?,
@@ -475,6 +476,9 @@ fn take(
     let Some(s) = w.stream_mut(obj) else {
         return Err(errno(libc::ENOTSOCK));
     };
+    if s.pipe == PIPE_WRITE {
+        return Err(errno(libc::EBADF));
+    }
     if want == 0 {
         return Ok(Vec::new());
     }
@@ -581,6 +585,12 @@ fn put(w: &mut World, obj: ObjId, host: Option<usize>, data: &[u8]) -> io::Resul
         _ => return Err(errno(libc::ENOTSOCK)),
     }
     let s = w.stream_mut(obj).ok_or_else(|| errno(libc::ENOTSOCK))?;
+    if s.pipe == PIPE_READ {
+        return Err(errno(libc::EBADF));
+    }
+    if s.pipe == PIPE_WRITE && (s.peer_obj.is_none() || s.rx_fin) {
+        return Err(errno(libc::EPIPE));
+    }
     if let Some(e) = s.error.take() {
         return Err(errno(e));
     }
@@ -999,4 +1009,49 @@ pub(crate) fn leave_multicast_v6<S: AsRawFd>(
     _iface: u32,
 ) -> io::Result<()> {
     Err(no_multicast())
+}
+
+/// Simulated pipes: two stream objects of the world, each one way.
+pub(crate) mod pipe {
+    use super::*;
+
+    socket_type!(End, "pipe end");
+
+    /// A pipe: `(reading end, writing end)`.
+    pub(crate) fn new() -> io::Result<(End, End)> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let (r, wr) = w.new_pipe(host);
+        let (rfd, wfd) = (w.new_fd(r), w.new_fd(wr));
+        w.trace(
+            host,
+            format_args!("pipe -> fd={} fd={}", rfd & LOCAL_MASK, wfd & LOCAL_MASK),
+        );
+        drop(w);
+        Ok((
+            End {
+                h: Handle::new(world.clone(), rfd),
+            },
+            End {
+                h: Handle::new(world, wfd),
+            },
+        ))
+    }
+
+    pub(crate) fn read(fd: &End, buf: &mut [u8]) -> io::Result<usize> {
+        recv(fd, buf)
+    }
+
+    pub(crate) fn read_vectored(fd: &End, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        recv_vectored(fd, bufs)
+    }
+
+    pub(crate) fn write(fd: &End, buf: &[u8]) -> io::Result<usize> {
+        send(fd, buf)
+    }
+
+    pub(crate) fn write_vectored(fd: &End, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        send_vectored(fd, bufs)
+    }
 }

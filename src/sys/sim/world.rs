@@ -207,7 +207,15 @@ pub(crate) struct Stream {
     /// Arrival time of the last segment sent (segments arrive in order).
     pub(crate) last_arrival: u64,
     pub(crate) opts: Opts,
+    /// A pipe's end rather than a TCP stream: `PIPE_READ` or `PIPE_WRITE`
+    /// (0 for a stream).
+    pub(crate) pipe: u8,
 }
+
+/// A pipe's reading end.
+pub(crate) const PIPE_READ: u8 = 1;
+/// A pipe's writing end.
+pub(crate) const PIPE_WRITE: u8 = 2;
 
 /// A listening socket.
 #[derive(Debug)]
@@ -662,7 +670,8 @@ impl World {
             Kind::Stream(s) => {
                 if s.established && !s.reset {
                     if let Some(peer) = s.peer_obj {
-                        let reset = !s.rx.is_empty() || s.opts.linger == Some(Duration::ZERO);
+                        let reset = s.pipe == 0
+                            && (!s.rx.is_empty() || s.opts.linger == Some(Duration::ZERO));
                         if reset {
                             self.trace(
                                 host,
@@ -675,7 +684,7 @@ impl World {
                                 Packet::Rst { to: peer },
                                 true,
                             );
-                        } else if !s.wr_shut {
+                        } else if !s.wr_shut || s.pipe != 0 {
                             self.send_packet(
                                 o.host,
                                 peer,
@@ -995,7 +1004,11 @@ impl World {
                     if !s.rx_fin && !s.reset {
                         s.rx_fin = true;
                         let l = s.local;
-                        let hup = if s.wr_shut { HUP } else { 0 };
+                        let hup = if s.wr_shut || s.pipe != 0 {
+                            HUP | OUT | ERR
+                        } else {
+                            0
+                        };
                         self.trace(None, format_args!("tcp {l} fin"));
                         self.raise(to, IN | RDHUP | hup);
                     }
@@ -1065,6 +1078,7 @@ impl World {
                         nospace: false,
                         last_arrival: now,
                         opts: Opts::new(),
+                        pipe: 0,
                     })),
                     lhost,
                 );
@@ -1158,6 +1172,7 @@ impl World {
                 nospace: false,
                 last_arrival: now,
                 opts: Opts::new(),
+                pipe: 0,
             })),
             host,
         );
@@ -1179,6 +1194,45 @@ impl World {
             s.last_arrival = t;
         }
         Ok(obj)
+    }
+
+    /// A pipe on `host`: its reading and writing ends, two stream
+    /// objects that each send only one way.
+    pub(crate) fn new_pipe(&mut self, host: Option<usize>) -> (ObjId, ObjId) {
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let now = self.now;
+        let end = |w: &mut World, pipe: u8| {
+            w.new_obj(
+                Kind::Stream(Box::new(Stream {
+                    local: addr,
+                    peer: addr,
+                    peer_obj: None,
+                    connecting: false,
+                    established: true,
+                    rx: VecDeque::new(),
+                    rx_fin: false,
+                    rd_shut: pipe == PIPE_WRITE,
+                    wr_shut: pipe == PIPE_READ,
+                    reset: false,
+                    error: None,
+                    unread: 0,
+                    nospace: false,
+                    last_arrival: now,
+                    opts: Opts::new(),
+                    pipe,
+                })),
+                host,
+            )
+        };
+        let r = end(self, PIPE_READ);
+        let w = end(self, PIPE_WRITE);
+        if let Some(s) = self.stream_mut(r) {
+            s.peer_obj = Some(w);
+        }
+        if let Some(s) = self.stream_mut(w) {
+            s.peer_obj = Some(r);
+        }
+        (r, w)
     }
 
     /// Sends `bytes` from stream `obj` to its peer.
@@ -1294,6 +1348,28 @@ impl World {
     pub(crate) fn readiness(&self, obj: ObjId) -> u32 {
         let window = self.cfg.window;
         match self.objs.get(&obj).map(|o| &o.kind) {
+            Some(Kind::Stream(s)) if s.pipe == PIPE_WRITE => {
+                // epoll's pipe: writable while there is room; error once
+                // no reader is left.
+                if s.peer_obj.is_none() || s.rx_fin || s.reset {
+                    OUT | ERR
+                } else if s.unread < window {
+                    OUT
+                } else {
+                    0
+                }
+            }
+            Some(Kind::Stream(s)) if s.pipe == PIPE_READ => {
+                // Readable with data; hang-up once no writer is left.
+                let mut f = 0;
+                if !s.rx.is_empty() || s.rx_fin {
+                    f |= IN;
+                }
+                if s.rx_fin {
+                    f |= HUP;
+                }
+                f
+            }
             Some(Kind::Stream(s)) => {
                 if s.connecting {
                     return 0;
