@@ -506,3 +506,55 @@ fn pipes_are_simulated_with_epolls_closing_rules() {
     assert!(UnixReady::from(r).is_error());
     assert_eq!(tx.write(b"x").unwrap_err().kind(), ErrorKind::BrokenPipe);
 }
+
+#[test]
+fn unix_streams_are_simulated_by_name() {
+    use evio::unix::{UnixListener, UnixStream};
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    // No file is made: the path need not exist.
+    let path = "/nonexistent/evio-sim/chat.sock";
+    let l = UnixListener::bind(path).unwrap();
+    assert_eq!(
+        UnixListener::bind(path).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
+    assert_eq!(
+        UnixStream::connect("/nonexistent/other.sock")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    poll.register(&l, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let mut c = UnixStream::connect(path).unwrap();
+    assert_eq!(
+        c.peer_addr().unwrap().as_pathname(),
+        Some(std::path::Path::new(path))
+    );
+    wait_for(&poll, &mut events, Token(0));
+    let (mut s, _) = l.accept().unwrap();
+    assert_eq!(
+        s.local_addr().unwrap().as_pathname(),
+        Some(std::path::Path::new(path))
+    );
+    // A Unix stream's bytes arrive at once.
+    c.write_all(b"local").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(s.read(&mut buf).unwrap(), 5);
+    poll.register(&s, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    drop(c);
+    let r = wait_for(&poll, &mut events, Token(1));
+    assert!(r.is_readable());
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+
+    let (a, mut b) = UnixStream::pair().unwrap();
+    (&a).write_all(b"pair").unwrap();
+    assert_eq!(b.read(&mut buf).unwrap(), 4);
+    assert!(a.local_addr().unwrap().is_unnamed());
+    assert_eq!(
+        a.send_with_fds(b"x", &[]).unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+}

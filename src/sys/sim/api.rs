@@ -11,12 +11,21 @@
 //! (its own target directory, so that the normal build is not rebuilt
 //! each time). Under it, [`Poll`](crate::Poll), [`Events`](crate::Events),
 //! [`Registration`](crate::Registration)/[`SetReadiness`](crate::SetReadiness),
-//! [`Waker`](crate::Waker), [`net`](crate::net)'s TCP and UDP sockets and
-//! [`EventedFd`](crate::unix::EventedFd) keep their API and run inside the
-//! process: no system call is made for a simulated socket, and no
-//! simulated address reaches the operating system. The examples in this
-//! module's documentation run only in such a build (the normal build has
-//! no `evio::sim`).
+//! [`Waker`](crate::Waker), [`net`](crate::net)'s TCP and UDP sockets,
+//! [`unix::pipe`](crate::unix::pipe()),
+//! [`UnixStream`](crate::unix::UnixStream) and
+//! [`UnixListener`](crate::unix::UnixListener) (by name: no socket file is
+//! made) and [`EventedFd`](crate::unix::EventedFd) (of a simulated
+//! object's number) keep their API and run inside the process: no system
+//! call is made for a simulated socket, and no simulated address reaches
+//! the operating system. Not simulated: [`UnixDatagram`](crate::unix::UnixDatagram)
+//! (it stays the system's, and a simulated `Poll` refuses its descriptor
+//! with `EBADF`, as it refuses every number it does not know), descriptor
+//! passing over a Unix stream (`Unsupported`), `SO_REUSEPORT` and
+//! multicast groups (`Unsupported`), and the standard library's sockets
+//! (`from_std` and the like: `Unsupported`). The examples in this module's
+//! documentation run only in such a build (the normal build has no
+//! `evio::sim`).
 //!
 //! # Why a `cfg` and not a cargo feature
 //!

@@ -10,12 +10,22 @@ pub mod api;
 pub(crate) mod net;
 pub(crate) mod world;
 
-// Unix domain sockets stay the operating system's under the simulator
-// (they are not simulated yet): their system-call helpers. Pipes are
-// simulated.
+// Unix domain streams and pipes are simulated; Unix datagram sockets
+// stay the operating system's (not simulated yet): the system-call
+// helpers, with the simulated ones in front of them.
 #[path = "../unix/uds.rs"]
-pub(crate) mod uds;
+#[allow(dead_code)]
+pub(crate) mod os_uds;
 pub(crate) use self::net::pipe;
+pub(crate) mod uds {
+    pub(crate) use super::net::unix::{
+        listener_accept, listener_bind, listener_from_std, recv_with_fds, send, send_vectored,
+        send_with_fds, stream_connect, stream_from_std, stream_pair, stream_read,
+        stream_read_vectored, UnixListener, UnixStream,
+    };
+    #[allow(unused_imports)]
+    pub(crate) use super::os_uds::*;
+}
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};

@@ -192,20 +192,12 @@ macro_rules! socket_type {
                     h: self.h.try_clone()?,
                 })
             }
-
-            #[allow(dead_code)]
-            pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
-                with(self, |w, obj, _| local_of(w, obj))
-            }
         }
 
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let mut d = f.debug_struct(stringify!($name));
-                if let Ok(a) = self.local_addr() {
-                    d.field("addr", &a);
-                }
-                d.field("fd", &self.h.fd)
+                f.debug_struct(stringify!($name))
+                    .field("fd", &self.h.fd)
                     .field("simulated", &self.h.real.is_none())
                     .finish()
             }
@@ -262,6 +254,18 @@ socket_type!(TcpStream, "TCP stream");
 socket_type!(TcpListener, "TCP listener");
 socket_type!(UdpSocket, "UDP socket");
 
+macro_rules! ip_local_addr {
+    ($($name:ident),*) => {$(
+        impl $name {
+            pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
+                with(self, |w, obj, _| local_of(w, obj))
+            }
+        }
+    )*};
+}
+
+ip_local_addr!(TcpStream, TcpListener, UdpSocket);
+
 impl TcpStream {
     pub(crate) fn peer_addr(&self) -> io::Result<SocketAddr> {
         with(self, |w, obj, _| match w.objs.get(&obj).map(|o| &o.kind) {
@@ -301,6 +305,7 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<TcpListener> {
         let obj = w.new_obj(
             Kind::Listener(Listener {
                 addr: a,
+                unix: None,
                 backlog: Default::default(),
                 opts: Opts::default(),
             }),
@@ -635,6 +640,9 @@ fn put(w: &mut World, obj: ObjId, host: Option<usize>, data: &[u8]) -> io::Resul
             format_args!("fault short write {n} of {} obj={obj}", data.len()),
         );
         w.edge_later(obj, OUT, 0);
+    }
+    if gone && w.stream_mut(obj).is_some_and(|s| s.is_local()) {
+        return Err(errno(libc::EPIPE));
     }
     if gone {
         // The peer has closed: the data reaches a closed socket, which
@@ -1053,5 +1061,243 @@ pub(crate) mod pipe {
 
     pub(crate) fn write_vectored(fd: &End, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         send_vectored(fd, bufs)
+    }
+}
+
+/// Simulated Unix domain streams and listeners, by name (a path, or an
+/// abstract name): no file is made, and nothing reaches the system.
+/// Datagram sockets stay the operating system's.
+pub(crate) mod unix {
+    use std::os::unix::net::SocketAddr as UnixAddr;
+
+    use rustix::net::SocketAddrUnix;
+
+    use super::*;
+
+    socket_type!(UnixStream, "Unix stream");
+    socket_type!(UnixListener, "Unix listener");
+
+    /// The simulator's key for an address: the path's bytes, or a NUL and
+    /// the abstract name.
+    fn key(addr: &SocketAddrUnix) -> io::Result<Vec<u8>> {
+        if let Some(p) = addr.path_bytes() {
+            return Ok(p.to_vec());
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = addr.abstract_name() {
+            let mut k = vec![0];
+            k.extend_from_slice(name);
+            return Ok(k);
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "an unnamed Unix socket address cannot be bound or connected to",
+        ))
+    }
+
+    /// The std address of a key (empty: unnamed).
+    fn std_addr(k: &[u8]) -> io::Result<UnixAddr> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = k.strip_prefix(&[0]) {
+            #[cfg(target_os = "android")]
+            use std::os::android::net::SocketAddrExt;
+            #[cfg(target_os = "linux")]
+            use std::os::linux::net::SocketAddrExt;
+            return UnixAddr::from_abstract_name(name);
+        }
+        use std::os::unix::ffi::OsStrExt;
+        UnixAddr::from_pathname(std::ffi::OsStr::from_bytes(k))
+    }
+
+    fn names(w: &World, obj: ObjId) -> io::Result<(Vec<u8>, Vec<u8>)> {
+        match w.objs.get(&obj).map(|o| &o.kind) {
+            Some(Kind::Stream(s)) => s.unix.clone().ok_or_else(|| errno(libc::ENOTSOCK)),
+            Some(Kind::Listener(l)) => l
+                .unix
+                .clone()
+                .map(|n| (n, Vec::new()))
+                .ok_or_else(|| errno(libc::ENOTSOCK)),
+            _ => Err(errno(libc::ENOTSOCK)),
+        }
+    }
+
+    fn show_key(k: &[u8]) -> String {
+        String::from_utf8_lossy(k).replace('\0', "@")
+    }
+
+    impl UnixStream {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.0)
+        }
+
+        pub(crate) fn peer_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.1)
+        }
+
+        pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+            super::shutdown(self, how)
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            super::take_error(self)
+        }
+    }
+
+    impl UnixListener {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.0)
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            Ok(None)
+        }
+    }
+
+    pub(crate) fn stream_connect(addr: &SocketAddrUnix) -> io::Result<UnixStream> {
+        let k = key(addr)?;
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let res = w.unix_connect(host, k.clone()).map(|obj| w.new_fd(obj));
+        let line = show(&res, |fd| format!("fd={}", fd & LOCAL_MASK));
+        w.trace(
+            host,
+            format_args!("unix connect {} -> {line}", show_key(&k)),
+        );
+        drop(w);
+        res.map(|fd| UnixStream {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn stream_pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let (a, b) = w.unix_pair(host);
+        let (fa, fb) = (w.new_fd(a), w.new_fd(b));
+        w.trace(
+            host,
+            format_args!("unix pair -> fd={} fd={}", fa & LOCAL_MASK, fb & LOCAL_MASK),
+        );
+        drop(w);
+        Ok((
+            UnixStream {
+                h: Handle::new(world.clone(), fa),
+            },
+            UnixStream {
+                h: Handle::new(world, fb),
+            },
+        ))
+    }
+
+    pub(crate) fn stream_from_std(_s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn stream_read(s: &UnixStream, buf: &mut [u8]) -> io::Result<usize> {
+        recv(s, buf)
+    }
+
+    pub(crate) fn stream_read_vectored(
+        s: &UnixStream,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> io::Result<usize> {
+        recv_vectored(s, bufs)
+    }
+
+    pub(crate) fn listener_bind(addr: &SocketAddrUnix) -> io::Result<UnixListener> {
+        let k = key(addr)?;
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let res = w.unix_listen(host, k.clone()).map(|obj| w.new_fd(obj));
+        let line = show(&res, |fd| format!("fd={}", fd & LOCAL_MASK));
+        w.trace(host, format_args!("unix listen {} -> {line}", show_key(&k)));
+        drop(w);
+        res.map(|fd| UnixListener {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn listener_from_std(
+        _l: std::os::unix::net::UnixListener,
+    ) -> io::Result<UnixListener> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn listener_accept(l: &UnixListener) -> io::Result<(UnixStream, UnixAddr)> {
+        let fd = l.h.fd;
+        let world = world_of_fd(fd).ok_or_else(|| not_simulated(fd))?;
+        let res = with(l, |w, obj, _| {
+            let Some(Kind::Listener(li)) = w.objs.get_mut(&obj).map(|o| &mut o.kind) else {
+                return Err(errno(libc::EINVAL));
+            };
+            let conn = li.backlog.pop_front().ok_or(io::ErrorKind::WouldBlock)?;
+            Ok(w.new_fd(conn))
+        });
+        trace_call(l, "unix accept", &res, |nfd| {
+            format!("fd={}", nfd & LOCAL_MASK)
+        });
+        let nfd = res?;
+        // The connecting end is unnamed (it never binds here).
+        Ok((
+            UnixStream {
+                h: Handle::new(world, nfd),
+            },
+            std_addr(&[])?,
+        ))
+    }
+
+    /// `send` on a simulated stream's number, or the system's on a real
+    /// descriptor (the datagram sockets).
+    pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            super::send(&fd, buf)
+        } else {
+            crate::sys::sim::os_uds::send(fd, buf)
+        }
+    }
+
+    /// Vectored `send`, as `send`.
+    pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            super::send_vectored(&fd, bufs)
+        } else {
+            crate::sys::sim::os_uds::send_vectored(fd, bufs)
+        }
+    }
+
+    fn no_fds() -> io::Error {
+        io::Error::new(
+            io::ErrorKind::Unsupported,
+            "passing descriptors over a simulated Unix stream is not simulated",
+        )
+    }
+
+    /// Descriptor passing: the system's on a real socket, refused on a
+    /// simulated one.
+    pub(crate) fn send_with_fds(
+        fd: BorrowedFd<'_>,
+        buf: &[u8],
+        fds: &[BorrowedFd<'_>],
+    ) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            return Err(no_fds());
+        }
+        crate::sys::sim::os_uds::send_with_fds(fd, buf, fds)
+    }
+
+    /// As `send_with_fds`.
+    pub(crate) fn recv_with_fds(
+        fd: BorrowedFd<'_>,
+        buf: &mut [u8],
+        fds: &mut Vec<OwnedFd>,
+        max: usize,
+    ) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            return Err(no_fds());
+        }
+        crate::sys::sim::os_uds::recv_with_fds(fd, buf, fds, max)
     }
 }

@@ -210,6 +210,16 @@ pub(crate) struct Stream {
     /// A pipe's end rather than a TCP stream: `PIPE_READ` or `PIPE_WRITE`
     /// (0 for a stream).
     pub(crate) pipe: u8,
+    /// A Unix domain stream: its name and its peer's (empty: unnamed;
+    /// a leading NUL: an abstract name).
+    pub(crate) unix: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Stream {
+    /// A stream of the same host, whose bytes arrive at once.
+    pub(crate) fn is_local(&self) -> bool {
+        self.pipe != 0 || self.unix.is_some()
+    }
 }
 
 /// A pipe's reading end.
@@ -221,6 +231,8 @@ pub(crate) const PIPE_WRITE: u8 = 2;
 #[derive(Debug)]
 pub(crate) struct Listener {
     pub(crate) addr: SocketAddr,
+    /// A Unix domain listener's name.
+    pub(crate) unix: Option<Vec<u8>>,
     pub(crate) backlog: VecDeque<ObjId>,
     pub(crate) opts: Opts,
 }
@@ -391,6 +403,7 @@ pub(crate) struct World {
     packets: BTreeMap<(u64, u64), Packet>,
     tcp_bound: BTreeMap<SocketAddr, ObjId>,
     udp_bound: BTreeMap<SocketAddr, ObjId>,
+    pub(crate) unix_bound: BTreeMap<Vec<u8>, ObjId>,
     next_port: u16,
     link_busy: BTreeMap<(IpAddr, IpAddr), u64>,
     pub(crate) hosts: Vec<Host>,
@@ -556,6 +569,7 @@ impl World {
             packets: BTreeMap::new(),
             tcp_bound: BTreeMap::new(),
             udp_bound: BTreeMap::new(),
+            unix_bound: BTreeMap::new(),
             next_port: 49152,
             link_busy: BTreeMap::new(),
             hosts: Vec::new(),
@@ -668,6 +682,7 @@ impl World {
         }
         match o.kind {
             Kind::Stream(s) => {
+                let local = s.is_local();
                 if s.established && !s.reset {
                     if let Some(peer) = s.peer_obj {
                         let reset = s.pipe == 0
@@ -682,7 +697,7 @@ impl World {
                                 peer,
                                 s.last_arrival,
                                 Packet::Rst { to: peer },
-                                true,
+                                local,
                             );
                         } else if !s.wr_shut || s.pipe != 0 {
                             self.send_packet(
@@ -690,7 +705,7 @@ impl World {
                                 peer,
                                 s.last_arrival,
                                 Packet::Fin { to: peer },
-                                true,
+                                local,
                             );
                         }
                     }
@@ -704,7 +719,14 @@ impl World {
                 self.tcp_bound.retain(|_, v| *v != obj);
             }
             Kind::Listener(l) => {
-                self.tcp_bound.remove(&l.addr);
+                match &l.unix {
+                    Some(name) => {
+                        self.unix_bound.remove(name);
+                    }
+                    None => {
+                        self.tcp_bound.remove(&l.addr);
+                    }
+                }
                 for conn in l.backlog {
                     self.destroy_unaccepted(conn, host);
                 }
@@ -736,7 +758,14 @@ impl World {
                     host,
                     format_args!("tcp {} -> {} rst (not accepted)", s.local, s.peer),
                 );
-                self.send_packet(o.host, peer, s.last_arrival, Packet::Rst { to: peer }, true);
+                let local = s.is_local();
+                self.send_packet(
+                    o.host,
+                    peer,
+                    s.last_arrival,
+                    Packet::Rst { to: peer },
+                    local,
+                );
             }
         }
     }
@@ -887,15 +916,20 @@ impl World {
 
     /// Sends a packet of a connection from the host `from_host` to object
     /// `to`, arriving no earlier than `after` (in order with what the same
-    /// end sent before). Returns the arrival time.
+    /// end sent before); a `local` one (a pipe's, a Unix stream's)
+    /// arrives at once. Returns the arrival time.
     fn send_packet(
         &mut self,
         from_host: Option<usize>,
         to: ObjId,
         after: u64,
         p: Packet,
-        _ctl: bool,
+        local: bool,
     ) -> u64 {
+        if local {
+            self.deliver(p);
+            return self.now;
+        }
         let a = self.host_ip(from_host);
         let b = self.ip_of_obj(to);
         let len = match &p {
@@ -1079,6 +1113,7 @@ impl World {
                         last_arrival: now,
                         opts: Opts::new(),
                         pipe: 0,
+                        unix: None,
                     })),
                     lhost,
                 );
@@ -1173,6 +1208,7 @@ impl World {
                 last_arrival: now,
                 opts: Opts::new(),
                 pipe: 0,
+                unix: None,
             })),
             host,
         );
@@ -1220,6 +1256,7 @@ impl World {
                     last_arrival: now,
                     opts: Opts::new(),
                     pipe,
+                    unix: None,
                 })),
                 host,
             )
@@ -1235,12 +1272,109 @@ impl World {
         (r, w)
     }
 
+    /// A Unix domain stream object, established, named `local`, its peer
+    /// named `peer`.
+    fn unix_stream(&mut self, host: Option<usize>, local: Vec<u8>, peer: Vec<u8>) -> ObjId {
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let now = self.now;
+        self.new_obj(
+            Kind::Stream(Box::new(Stream {
+                local: addr,
+                peer: addr,
+                peer_obj: None,
+                connecting: false,
+                established: true,
+                rx: VecDeque::new(),
+                rx_fin: false,
+                rd_shut: false,
+                wr_shut: false,
+                reset: false,
+                error: None,
+                unread: 0,
+                nospace: false,
+                last_arrival: now,
+                opts: Opts::new(),
+                pipe: 0,
+                unix: Some((local, peer)),
+            })),
+            host,
+        )
+    }
+
+    fn link_pair(&mut self, a: ObjId, b: ObjId) {
+        if let Some(s) = self.stream_mut(a) {
+            s.peer_obj = Some(b);
+        }
+        if let Some(s) = self.stream_mut(b) {
+            s.peer_obj = Some(a);
+        }
+    }
+
+    /// A connected pair of Unix streams, unnamed.
+    pub(crate) fn unix_pair(&mut self, host: Option<usize>) -> (ObjId, ObjId) {
+        let a = self.unix_stream(host, Vec::new(), Vec::new());
+        let b = self.unix_stream(host, Vec::new(), Vec::new());
+        self.link_pair(a, b);
+        (a, b)
+    }
+
+    /// A Unix listener named `name`.
+    pub(crate) fn unix_listen(&mut self, host: Option<usize>, name: Vec<u8>) -> io::Result<ObjId> {
+        if self.unix_bound.contains_key(&name) {
+            return Err(errno(libc::EADDRINUSE));
+        }
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let obj = self.new_obj(
+            Kind::Listener(Listener {
+                addr,
+                unix: Some(name.clone()),
+                backlog: VecDeque::new(),
+                opts: Opts::default(),
+            }),
+            host,
+        );
+        self.unix_bound.insert(name, obj);
+        Ok(obj)
+    }
+
+    /// Connects a new Unix stream to the listener named `name`: at once,
+    /// as Linux does (the connection waits in the backlog).
+    pub(crate) fn unix_connect(&mut self, host: Option<usize>, name: Vec<u8>) -> io::Result<ObjId> {
+        let Some(&l) = self.unix_bound.get(&name) else {
+            return Err(errno(libc::ENOENT));
+        };
+        let lhost = self.objs.get(&l).and_then(|o| o.host);
+        match self.objs.get(&l).map(|o| &o.kind) {
+            Some(Kind::Listener(li)) if li.backlog.len() >= BACKLOG => {
+                return Err(errno(libc::EAGAIN));
+            }
+            Some(Kind::Listener(_)) => {}
+            _ => return Err(errno(libc::ECONNREFUSED)),
+        }
+        let client = self.unix_stream(host, Vec::new(), name.clone());
+        let server = self.unix_stream(lhost, name, Vec::new());
+        self.link_pair(client, server);
+        if let Some(Kind::Listener(li)) = self.objs.get_mut(&l).map(|o| &mut o.kind) {
+            li.backlog.push_back(server);
+        }
+        self.raise(l, IN);
+        Ok(client)
+    }
+
     /// Sends `bytes` from stream `obj` to its peer.
     pub(crate) fn send_data(&mut self, obj: ObjId, bytes: Vec<u8>) {
         let Some(o) = self.objs.get(&obj) else { return };
         let host = o.host;
         let Kind::Stream(s) = &o.kind else { return };
         let Some(peer) = s.peer_obj else { return };
+        if s.is_local() {
+            self.deliver(Packet::Data {
+                from: obj,
+                to: peer,
+                bytes,
+            });
+            return;
+        }
         let after = s.last_arrival;
         let jitter = self.cfg.faults.jitter;
         let a = self.host_ip(host);
@@ -1271,7 +1405,8 @@ impl World {
         let Kind::Stream(s) = &o.kind else { return };
         let Some(peer) = s.peer_obj else { return };
         let after = s.last_arrival;
-        let t = self.send_packet(host, peer, after, Packet::Fin { to: peer }, true);
+        let local = s.is_local();
+        let t = self.send_packet(host, peer, after, Packet::Fin { to: peer }, local);
         if let Some(s) = self.stream_mut(obj) {
             s.last_arrival = t;
         }

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -63,6 +63,62 @@ pub(crate) fn adopt(fd: BorrowedFd<'_>) -> io::Result<()> {
     #[cfg(target_vendor = "apple")]
     cvt(rustix::net::sockopt::set_socket_nosigpipe(fd, true))?;
     Ok(())
+}
+
+/// The backend's Unix stream types: the standard library's.
+pub(crate) use std::os::unix::net::{UnixListener, UnixStream};
+
+/// A stream connected to `addr`.
+pub(crate) fn stream_connect(addr: &SocketAddrUnix) -> io::Result<UnixStream> {
+    let fd = socket(SocketType::STREAM)?;
+    connect(fd.as_fd(), addr)?;
+    Ok(UnixStream::from(fd))
+}
+
+/// A connected pair of streams.
+pub(crate) fn stream_pair() -> io::Result<(UnixStream, UnixStream)> {
+    let (a, b) = pair(SocketType::STREAM)?;
+    Ok((UnixStream::from(a), UnixStream::from(b)))
+}
+
+/// A std stream made non-blocking, as the backend's type.
+pub(crate) fn stream_from_std(s: UnixStream) -> io::Result<UnixStream> {
+    adopt(s.as_fd())?;
+    Ok(s)
+}
+
+/// Reads from a stream.
+#[inline]
+pub(crate) fn stream_read(s: &UnixStream, buf: &mut [u8]) -> io::Result<usize> {
+    std::io::Read::read(&mut &*s, buf)
+}
+
+/// Reads from a stream into several buffers.
+#[inline]
+pub(crate) fn stream_read_vectored(
+    s: &UnixStream,
+    bufs: &mut [IoSliceMut<'_>],
+) -> io::Result<usize> {
+    std::io::Read::read_vectored(&mut &*s, bufs)
+}
+
+/// A listener bound to `addr`.
+pub(crate) fn listener_bind(addr: &SocketAddrUnix) -> io::Result<UnixListener> {
+    let fd = socket(SocketType::STREAM)?;
+    bind_listen(fd.as_fd(), addr)?;
+    Ok(UnixListener::from(fd))
+}
+
+/// A std listener made non-blocking, as the backend's type.
+pub(crate) fn listener_from_std(l: UnixListener) -> io::Result<UnixListener> {
+    adopt(l.as_fd())?;
+    Ok(l)
+}
+
+/// Accepts a connection: the stream and the peer's address.
+pub(crate) fn listener_accept(l: &UnixListener) -> io::Result<(UnixStream, SocketAddr)> {
+    let (fd, addr) = accept(l.as_fd())?;
+    Ok((UnixStream::from(fd), addr))
 }
 
 /// A new Unix-domain socket.
