@@ -558,3 +558,17 @@ fn unix_streams_are_simulated_by_name() {
         ErrorKind::Unsupported
     );
 }
+
+#[test]
+fn a_tcp_handshake_takes_a_round_trip_of_virtual_time() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let l = TcpListener::bind(&addr("127.0.0.1:0")).unwrap();
+    let t0 = sim::now();
+    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    poll.register(&c, Token(1), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(1));
+    // The default link's latency is 50 µs each way.
+    assert!(sim::now() - t0 >= Duration::from_micros(100));
+}

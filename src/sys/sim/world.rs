@@ -981,7 +981,7 @@ impl World {
                 self.raise(to, OUT);
                 let host = self.objs.get(&to).and_then(|o| o.host);
                 let now = self.now;
-                let t = self.send_packet(host, conn, now, Packet::Ack { listener, conn }, true);
+                let t = self.send_packet(host, conn, now, Packet::Ack { listener, conn }, false);
                 if let Some(s) = self.stream_mut(to) {
                     s.last_arrival = t;
                 }
@@ -1000,7 +1000,7 @@ impl World {
                         self.objs.remove(&conn);
                         if let Some(c) = client {
                             let now = self.now;
-                            self.send_packet(None, c, now, Packet::Rst { to: c }, true);
+                            self.send_packet(None, c, now, Packet::Rst { to: c }, false);
                         }
                     }
                 }
@@ -1130,7 +1130,7 @@ impl World {
                         listener: l,
                         conn,
                     },
-                    true,
+                    false,
                 );
                 if let Some(s) = self.stream_mut(conn) {
                     s.last_arrival = t;
@@ -1147,7 +1147,7 @@ impl World {
                 self.trace(None, format_args!("tcp {to} syn from {client_local} {why}"));
                 let _ = client_host;
                 let now = self.now;
-                self.send_packet(dest_host, from, now, Packet::Refused { to: from }, true);
+                self.send_packet(dest_host, from, now, Packet::Refused { to: from }, false);
             }
         }
     }
@@ -1415,11 +1415,12 @@ impl World {
     /// Resets the connection of `obj` from this end: a fault.
     pub(crate) fn inject_reset(&mut self, obj: ObjId, host: Option<usize>) {
         let peer = self.stream_mut(obj).and_then(|s| s.peer_obj);
+        let local = self.stream_mut(obj).is_some_and(|s| s.is_local());
         self.trace(host, format_args!("fault reset obj={obj}"));
         self.reset_stream(obj);
         if let Some(peer) = peer {
             let now = self.now;
-            self.send_packet(host, peer, now, Packet::Rst { to: peer }, true);
+            self.send_packet(host, peer, now, Packet::Rst { to: peer }, local);
         }
     }
 
