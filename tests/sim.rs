@@ -572,3 +572,49 @@ fn a_tcp_handshake_takes_a_round_trip_of_virtual_time() {
     // The default link's latency is 50 µs each way.
     assert!(sim::now() - t0 >= Duration::from_micros(100));
 }
+
+#[test]
+fn unix_datagrams_are_simulated_by_name() {
+    use evio::unix::UnixDatagram;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let a = UnixDatagram::bind("/nonexistent/evio-sim/a").unwrap();
+    let b = UnixDatagram::bind("/nonexistent/evio-sim/b").unwrap();
+    poll.register(&b, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    assert_eq!(a.send_to(b"one", "/nonexistent/evio-sim/b").unwrap(), 3);
+    wait_for(&poll, &mut events, Token(1));
+    let mut buf = [0u8; 2];
+    let (n, from) = b.recv_from(&mut buf).unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        from.as_pathname(),
+        Some(std::path::Path::new("/nonexistent/evio-sim/a"))
+    );
+    assert_eq!(b.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    assert_eq!(
+        a.send_to(b"x", "/nonexistent/none").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let (p, q) = UnixDatagram::pair().unwrap();
+    p.send(b"pair").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(q.recv(&mut buf).unwrap(), 4);
+    // A full queue: the sender would block, and is told when it drains.
+    poll.register(&p, Token(2), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(2));
+    let mut sent = 0;
+    for _ in 0..1000 {
+        match p.send(b"fill") {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::WouldBlock);
+                break;
+            }
+        }
+    }
+    assert!(sent > 0 && sent < 1000);
+    q.recv(&mut buf).unwrap();
+    assert!(wait_for(&poll, &mut events, Token(2)).is_writable());
+}

@@ -13,19 +13,18 @@
 //! [`Registration`](crate::Registration)/[`SetReadiness`](crate::SetReadiness),
 //! [`Waker`](crate::Waker), [`net`](crate::net)'s TCP and UDP sockets,
 //! [`unix::pipe`](crate::unix::pipe()),
-//! [`UnixStream`](crate::unix::UnixStream) and
-//! [`UnixListener`](crate::unix::UnixListener) (by name: no socket file is
-//! made) and [`EventedFd`](crate::unix::EventedFd) (of a simulated
-//! object's number) keep their API and run inside the process: no system
-//! call is made for a simulated socket, and no simulated address reaches
-//! the operating system. Not simulated: [`UnixDatagram`](crate::unix::UnixDatagram)
-//! (it stays the system's, and a simulated `Poll` refuses its descriptor
-//! with `EBADF`, as it refuses every number it does not know), descriptor
-//! passing over a Unix stream (`Unsupported`), `SO_REUSEPORT` and
-//! multicast groups (`Unsupported`), and the standard library's sockets
-//! (`from_std` and the like: `Unsupported`). The examples in this module's
-//! documentation run only in such a build (the normal build has no
-//! `evio::sim`).
+//! [`UnixStream`](crate::unix::UnixStream),
+//! [`UnixListener`](crate::unix::UnixListener) and
+//! [`UnixDatagram`](crate::unix::UnixDatagram) (by name: no socket file
+//! is made; their bytes arrive at once, as on one host) and
+//! [`EventedFd`](crate::unix::EventedFd) (of a simulated object's number;
+//! any other number is `EBADF`) keep their API and run inside the process:
+//! no system call is made for a simulated socket, and no simulated address
+//! reaches the operating system. Not simulated: descriptor passing over a
+//! Unix stream, `SO_REUSEPORT` and multicast groups (`Unsupported`), and
+//! the standard library's sockets (`from_std` and the like:
+//! `Unsupported`). The examples in this module's documentation run only in
+//! such a build (the normal build has no `evio::sim`).
 //!
 //! # Why a `cfg` and not a cargo feature
 //!

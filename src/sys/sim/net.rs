@@ -12,8 +12,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 use std::time::Duration;
 
 use super::world::{
-    current, errno, world_of_fd, Kind, Listener, ObjId, Opts, Udp, World, WorldRef, FD_BASE, HUP,
-    IN, LOCAL_MASK, MAX_DATAGRAM, OUT, PIPE_READ, PIPE_WRITE, RDHUP,
+    current, errno, world_of_fd, Kind, Listener, ObjId, Opts, Udp, UnixDgram, World, WorldRef,
+    FD_BASE, HUP, IN, LOCAL_MASK, MAX_DATAGRAM, OUT, PIPE_READ, PIPE_WRITE, RDHUP,
+    UNIX_DGRAM_QUEUE,
 };
 
 /// Length of the queue of connections waiting for `accept`.
@@ -586,6 +587,7 @@ fn put(w: &mut World, obj: ObjId, host: Option<usize>, data: &[u8]) -> io::Resul
             let to = u.connected.ok_or_else(|| errno(libc::EDESTADDRREQ))?;
             return send_datagram(w, obj, host, data, to);
         }
+        Some(Kind::UnixDgram(_)) => return unix::dgram_put(w, obj, data, None),
         Some(Kind::Listener(_)) => return Err(errno(libc::ENOTCONN)),
         _ => return Err(errno(libc::ENOTSOCK)),
     }
@@ -1076,6 +1078,211 @@ pub(crate) mod unix {
 
     socket_type!(UnixStream, "Unix stream");
     socket_type!(UnixListener, "Unix listener");
+    socket_type!(UnixDatagram, "Unix datagram socket");
+
+    fn dgram_mut(w: &mut World, obj: ObjId) -> io::Result<&mut UnixDgram> {
+        match w.objs.get_mut(&obj).map(|o| &mut o.kind) {
+            Some(Kind::UnixDgram(d)) => Ok(d),
+            _ => Err(errno(libc::ENOTSOCK)),
+        }
+    }
+
+    /// Sends a datagram from `obj` to `to` (a name), or to the socket it
+    /// is connected to: at once, into the receiver's queue.
+    pub(super) fn dgram_put(
+        w: &mut World,
+        obj: ObjId,
+        data: &[u8],
+        to: Option<Vec<u8>>,
+    ) -> io::Result<usize> {
+        let d = dgram_mut(w, obj)?;
+        if d.wr_shut {
+            return Err(errno(libc::EPIPE));
+        }
+        let from = d.name.clone();
+        let target = match to {
+            Some(name) => match w.unix_bound.get(&name) {
+                Some(&t) => t,
+                None => return Err(errno(libc::ENOENT)),
+            },
+            None => match &d.peer {
+                Some((t, _)) => *t,
+                None => return Err(errno(libc::ENOTCONN)),
+            },
+        };
+        let Ok(t) = dgram_mut(w, target) else {
+            return Err(errno(libc::ECONNREFUSED));
+        };
+        if t.peer.as_ref().is_some_and(|(p, _)| *p != obj) {
+            // Connected elsewhere: it takes datagrams from its peer only.
+            return Err(errno(libc::EPERM));
+        }
+        if t.queue.len() >= UNIX_DGRAM_QUEUE {
+            if !t.blocked.contains(&obj) {
+                t.blocked.push(obj);
+            }
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        t.queue.push_back((from, data.to_vec()));
+        w.raise(target, IN);
+        Ok(data.len())
+    }
+
+    fn dgram_take(w: &mut World, obj: ObjId, want: usize) -> io::Result<(Vec<u8>, Vec<u8>)> {
+        let d = dgram_mut(w, obj)?;
+        let Some((from, mut bytes)) = d.queue.pop_front() else {
+            if d.rd_shut {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        bytes.truncate(want);
+        let blocked = if d.queue.len() < UNIX_DGRAM_QUEUE {
+            std::mem::take(&mut d.blocked)
+        } else {
+            Vec::new()
+        };
+        for b in blocked {
+            w.raise(b, OUT);
+        }
+        Ok((bytes, from))
+    }
+
+    fn new_dgram(name: Vec<u8>) -> io::Result<UnixDatagram> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        if !name.is_empty() && w.unix_bound.contains_key(&name) {
+            return Err(errno(libc::EADDRINUSE));
+        }
+        let obj = w.new_obj(
+            Kind::UnixDgram(UnixDgram {
+                name: name.clone(),
+                ..UnixDgram::default()
+            }),
+            host,
+        );
+        if !name.is_empty() {
+            w.unix_bound.insert(name.clone(), obj);
+        }
+        let fd = w.new_fd(obj);
+        w.trace(
+            host,
+            format_args!("unix dgram {} -> fd={}", show_key(&name), fd & LOCAL_MASK),
+        );
+        drop(w);
+        Ok(UnixDatagram {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn dgram_bind(addr: &SocketAddrUnix) -> io::Result<UnixDatagram> {
+        new_dgram(key(addr)?)
+    }
+
+    pub(crate) fn dgram_unbound() -> io::Result<UnixDatagram> {
+        new_dgram(Vec::new())
+    }
+
+    pub(crate) fn dgram_pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let a = new_dgram(Vec::new())?;
+        let b = new_dgram(Vec::new())?;
+        let (oa, ob) = (
+            with(&a, |_, obj, _| Ok(obj))?,
+            with(&b, |_, obj, _| Ok(obj))?,
+        );
+        with(&a, |w, _, _| {
+            dgram_mut(w, oa)?.peer = Some((ob, Vec::new()));
+            dgram_mut(w, ob)?.peer = Some((oa, Vec::new()));
+            Ok(())
+        })?;
+        Ok((a, b))
+    }
+
+    pub(crate) fn dgram_from_std(_s: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn dgram_connect(s: &UnixDatagram, addr: &SocketAddrUnix) -> io::Result<()> {
+        let name = key(addr)?;
+        with(s, |w, obj, _| {
+            let target = match w.unix_bound.get(&name) {
+                Some(&t) => t,
+                None => return Err(errno(libc::ENOENT)),
+            };
+            if dgram_mut(w, target).is_err() {
+                return Err(errno(libc::EPROTOTYPE));
+            }
+            dgram_mut(w, obj)?.peer = Some((target, name));
+            Ok(())
+        })
+    }
+
+    pub(crate) fn dgram_recv(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<usize> {
+        dgram_recv_from(s, buf).map(|(n, _)| n)
+    }
+
+    pub(crate) fn dgram_recv_from(
+        s: &UnixDatagram,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, UnixAddr)> {
+        let r = with(s, |w, obj, _| dgram_take(w, obj, buf.len()));
+        trace_call(s, "unix recv", &r, |(b, f)| {
+            format!("{} from {}", b.len(), show_key(f))
+        });
+        let (bytes, from) = r?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        Ok((bytes.len(), std_addr(&from)?))
+    }
+
+    pub(crate) fn dgram_send_to(
+        s: &UnixDatagram,
+        buf: &[u8],
+        addr: &SocketAddrUnix,
+    ) -> io::Result<usize> {
+        let name = key(addr)?;
+        let r = with(s, |w, obj, _| dgram_put(w, obj, buf, Some(name.clone())));
+        trace_call(s, "unix send_to", &r, |n| {
+            format!("{n} to {}", show_key(&name))
+        });
+        r
+    }
+
+    impl UnixDatagram {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| {
+                Ok(dgram_mut(w, obj)?.name.clone())
+            })?)
+        }
+
+        pub(crate) fn peer_addr(&self) -> io::Result<UnixAddr> {
+            let peer = with(self, |w, obj, _| Ok(dgram_mut(w, obj)?.peer.clone()))?;
+            match peer {
+                Some((_, name)) => std_addr(&name),
+                None => Err(errno(libc::ENOTCONN)),
+            }
+        }
+
+        pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+            with(self, |w, obj, _| {
+                let d = dgram_mut(w, obj)?;
+                match how {
+                    Shutdown::Read => d.rd_shut = true,
+                    Shutdown::Write => d.wr_shut = true,
+                    Shutdown::Both => {
+                        d.rd_shut = true;
+                        d.wr_shut = true;
+                    }
+                }
+                w.raise(obj, IN | OUT | HUP);
+                Ok(())
+            })
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            Ok(None)
+        }
+    }
 
     /// The simulator's key for an address: the path's bytes, or a NUL and
     /// the abstract name.

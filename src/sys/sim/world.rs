@@ -247,6 +247,24 @@ pub(crate) struct Udp {
     pub(crate) opts: Opts,
 }
 
+/// A Unix datagram socket.
+#[derive(Debug, Default)]
+pub(crate) struct UnixDgram {
+    /// Its name (empty: unnamed).
+    pub(crate) name: Vec<u8>,
+    /// The socket it is connected to, and that one's name.
+    pub(crate) peer: Option<(ObjId, Vec<u8>)>,
+    /// Datagrams waiting: the sender's name, the bytes.
+    pub(crate) queue: VecDeque<(Vec<u8>, Vec<u8>)>,
+    pub(crate) rd_shut: bool,
+    pub(crate) wr_shut: bool,
+    /// Senders refused for a full queue: told (writable) when it drains.
+    pub(crate) blocked: Vec<ObjId>,
+}
+
+/// Datagrams a Unix datagram socket holds before senders would block.
+pub(crate) const UNIX_DGRAM_QUEUE: usize = 256;
+
 /// Socket options: stored and read back; the ones that mean something in
 /// the simulation (linger, buffer sizes) are used.
 #[derive(Debug, Clone, Default)]
@@ -283,6 +301,8 @@ pub(crate) enum Kind {
     Stream(Box<Stream>),
     Listener(Listener),
     Udp(Udp),
+    /// A Unix datagram socket.
+    UnixDgram(UnixDgram),
     /// A waker: readable once woken.
     Waker(bool),
     /// A selector's own descriptor.
@@ -733,6 +753,11 @@ impl World {
             }
             Kind::Udp(u) => {
                 self.udp_bound.remove(&u.addr);
+            }
+            Kind::UnixDgram(d) => {
+                if !d.name.is_empty() {
+                    self.unix_bound.remove(&d.name);
+                }
             }
             Kind::Selector => {
                 if let Some(s) = self.sels.remove(&obj) {
@@ -1544,6 +1569,19 @@ impl World {
                 }
                 if u.error.is_some() {
                     f |= ERR;
+                }
+                f
+            }
+            Some(Kind::UnixDgram(d)) => {
+                let mut f = 0;
+                if !d.queue.is_empty() || d.rd_shut {
+                    f |= IN;
+                }
+                if !d.wr_shut {
+                    f |= OUT;
+                }
+                if d.rd_shut && d.wr_shut {
+                    f |= HUP;
                 }
                 f
             }

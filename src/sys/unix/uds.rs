@@ -121,6 +121,60 @@ pub(crate) fn listener_accept(l: &UnixListener) -> io::Result<(UnixStream, Socke
     Ok((UnixStream::from(fd), addr))
 }
 
+/// The backend's Unix datagram type: the standard library's.
+pub(crate) use std::os::unix::net::UnixDatagram;
+
+/// A datagram socket bound to `addr`.
+pub(crate) fn dgram_bind(addr: &SocketAddrUnix) -> io::Result<UnixDatagram> {
+    let fd = socket(SocketType::DGRAM)?;
+    bind(fd.as_fd(), addr)?;
+    Ok(UnixDatagram::from(fd))
+}
+
+/// A datagram socket bound to no name.
+pub(crate) fn dgram_unbound() -> io::Result<UnixDatagram> {
+    Ok(UnixDatagram::from(socket(SocketType::DGRAM)?))
+}
+
+/// A connected pair of datagram sockets.
+pub(crate) fn dgram_pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+    let (a, b) = pair(SocketType::DGRAM)?;
+    Ok((UnixDatagram::from(a), UnixDatagram::from(b)))
+}
+
+/// A std datagram socket made non-blocking, as the backend's type.
+pub(crate) fn dgram_from_std(s: UnixDatagram) -> io::Result<UnixDatagram> {
+    adopt(s.as_fd())?;
+    Ok(s)
+}
+
+/// Connects a datagram socket to `addr`.
+pub(crate) fn dgram_connect(s: &UnixDatagram, addr: &SocketAddrUnix) -> io::Result<()> {
+    connect(s.as_fd(), addr)
+}
+
+/// Receives a datagram.
+#[inline]
+pub(crate) fn dgram_recv(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<usize> {
+    s.recv(buf)
+}
+
+/// Receives a datagram and its sender's address.
+#[inline]
+pub(crate) fn dgram_recv_from(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    s.recv_from(buf)
+}
+
+/// Sends a datagram to `addr`.
+#[inline]
+pub(crate) fn dgram_send_to(
+    s: &UnixDatagram,
+    buf: &[u8],
+    addr: &SocketAddrUnix,
+) -> io::Result<usize> {
+    send_to(s.as_fd(), buf, addr)
+}
+
 /// A new Unix-domain socket.
 pub(crate) fn socket(ty: SocketType) -> io::Result<OwnedFd> {
     finish(cvt(rustix::net::socket_with(
