@@ -23,8 +23,13 @@
 //! reaches the operating system. Not simulated: descriptor passing over a
 //! Unix stream, `SO_REUSEPORT` and multicast groups (`Unsupported`), and
 //! the standard library's sockets (`from_std` and the like:
-//! `Unsupported`). The examples in this module's documentation run only in
-//! such a build (the normal build has no `evio::sim`).
+//! `Unsupported`). An `OwnedFd` cannot hold a simulated socket: turning
+//! one into an `OwnedFd` closes it and gives a descriptor of `/dev/null`
+//! (`into_raw_fd` and `from_raw_fd` keep it, by its number). Tests that
+//! read the wall clock or use the standard library's sockets as peers
+//! (much of evio's own suite) do not make sense here. The examples in
+//! this module's documentation run only in such a build (the normal build
+//! has no `evio::sim`).
 //!
 //! # Why a `cfg` and not a cargo feature
 //!
