@@ -199,6 +199,10 @@ pub struct FaultPlan {
     pub reset: f64,
     /// A connection is refused although something listens.
     pub refuse: f64,
+    /// A clean close reaches the peer as a half close first (its reads
+    /// return 0, no hang-up), and as a reset a millisecond later (the
+    /// peer's writes then fail), whether or not the peer writes.
+    pub half_close: f64,
     /// An `accept` fails with `EMFILE`.
     pub accept_emfile: f64,
     /// An `accept` fails with `ENFILE`.
@@ -271,6 +275,7 @@ impl FaultPlan {
             split: self.split,
             reset: self.reset,
             refuse: self.refuse,
+            half_close: self.half_close,
             accept_emfile: self.accept_emfile,
             accept_enfile: self.accept_enfile,
             connect_emfile: self.connect_emfile,

@@ -139,6 +139,9 @@ pub(crate) struct Faults {
     pub(crate) split: f64,
     pub(crate) reset: f64,
     pub(crate) refuse: f64,
+    /// A clean close reaches the peer as a half close (its FIN), and the
+    /// full close (a reset) a millisecond later.
+    pub(crate) half_close: f64,
     pub(crate) accept_emfile: f64,
     pub(crate) accept_enfile: f64,
     pub(crate) connect_emfile: f64,
@@ -720,13 +723,24 @@ impl World {
                                 local,
                             );
                         } else if !s.wr_shut || s.pipe != 0 {
-                            self.send_packet(
+                            let t = self.send_packet(
                                 o.host,
                                 peer,
                                 s.last_arrival,
                                 Packet::Fin { to: peer },
                                 local,
                             );
+                            let p = self.cfg.faults.half_close;
+                            if !local && self.rng.chance(p) {
+                                self.trace(
+                                    host,
+                                    format_args!(
+                                        "fault half close {} -> {} then reset",
+                                        s.local, s.peer
+                                    ),
+                                );
+                                self.schedule(t + 1_000_000, Packet::Rst { to: peer });
+                            }
                         }
                     }
                 }
