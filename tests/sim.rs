@@ -472,3 +472,149 @@ fn same_seed_same_trace_different_seed_different_trace() {
     assert_ne!(a.trace_hash, c.trace_hash);
     assert_ne!(a.trace, c.trace);
 }
+
+#[test]
+fn pipes_are_simulated_with_epolls_closing_rules() {
+    use evio::unix::pipe;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let (mut tx, mut rx) = pipe().unwrap();
+    poll.register(&rx, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    poll.register(&tx, Token(2), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    assert!(wait_for(&poll, &mut events, Token(2)).is_writable());
+    tx.write_all(b"through").unwrap();
+    assert!(wait_for(&poll, &mut events, Token(1)).is_readable());
+    let mut buf = [0u8; 16];
+    assert_eq!(rx.read(&mut buf).unwrap(), 7);
+    assert_eq!(&buf[..7], b"through");
+    assert_eq!(rx.read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    // The writer closes: the reader gets a hang-up, then reads 0.
+    drop(tx);
+    let r = wait_for(&poll, &mut events, Token(1));
+    assert!(UnixReady::from(r).is_hup());
+    assert_eq!(rx.read(&mut buf).unwrap(), 0);
+
+    let (mut tx, rx) = pipe().unwrap();
+    poll.register(&tx, Token(3), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(3));
+    drop(rx);
+    // The reader closes: the writer gets an error, and writes fail.
+    let r = wait_for(&poll, &mut events, Token(3));
+    assert!(UnixReady::from(r).is_error());
+    assert_eq!(tx.write(b"x").unwrap_err().kind(), ErrorKind::BrokenPipe);
+}
+
+#[test]
+fn unix_streams_are_simulated_by_name() {
+    use evio::unix::{UnixListener, UnixStream};
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    // No file is made: the path need not exist.
+    let path = "/nonexistent/evio-sim/chat.sock";
+    let l = UnixListener::bind(path).unwrap();
+    assert_eq!(
+        UnixListener::bind(path).unwrap_err().kind(),
+        ErrorKind::AddrInUse
+    );
+    assert_eq!(
+        UnixStream::connect("/nonexistent/other.sock")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+    poll.register(&l, Token(0), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    let mut c = UnixStream::connect(path).unwrap();
+    assert_eq!(
+        c.peer_addr().unwrap().as_pathname(),
+        Some(std::path::Path::new(path))
+    );
+    wait_for(&poll, &mut events, Token(0));
+    let (mut s, _) = l.accept().unwrap();
+    assert_eq!(
+        s.local_addr().unwrap().as_pathname(),
+        Some(std::path::Path::new(path))
+    );
+    // A Unix stream's bytes arrive at once.
+    c.write_all(b"local").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(s.read(&mut buf).unwrap(), 5);
+    poll.register(&s, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    drop(c);
+    let r = wait_for(&poll, &mut events, Token(1));
+    assert!(r.is_readable());
+    assert_eq!(s.read(&mut buf).unwrap(), 0);
+
+    let (a, mut b) = UnixStream::pair().unwrap();
+    (&a).write_all(b"pair").unwrap();
+    assert_eq!(b.read(&mut buf).unwrap(), 4);
+    assert!(a.local_addr().unwrap().is_unnamed());
+    assert_eq!(
+        a.send_with_fds(b"x", &[]).unwrap_err().kind(),
+        ErrorKind::Unsupported
+    );
+}
+
+#[test]
+fn a_tcp_handshake_takes_a_round_trip_of_virtual_time() {
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let l = TcpListener::bind(&addr("127.0.0.1:0")).unwrap();
+    let t0 = sim::now();
+    let c = TcpStream::connect(&l.local_addr().unwrap()).unwrap();
+    poll.register(&c, Token(1), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(1));
+    // The default link's latency is 50 µs each way.
+    assert!(sim::now() - t0 >= Duration::from_micros(100));
+}
+
+#[test]
+fn unix_datagrams_are_simulated_by_name() {
+    use evio::unix::UnixDatagram;
+    let poll = Poll::new().unwrap();
+    let mut events = Events::with_capacity(16);
+    let a = UnixDatagram::bind("/nonexistent/evio-sim/a").unwrap();
+    let b = UnixDatagram::bind("/nonexistent/evio-sim/b").unwrap();
+    poll.register(&b, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    assert_eq!(a.send_to(b"one", "/nonexistent/evio-sim/b").unwrap(), 3);
+    wait_for(&poll, &mut events, Token(1));
+    let mut buf = [0u8; 2];
+    let (n, from) = b.recv_from(&mut buf).unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        from.as_pathname(),
+        Some(std::path::Path::new("/nonexistent/evio-sim/a"))
+    );
+    assert_eq!(b.recv(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+    assert_eq!(
+        a.send_to(b"x", "/nonexistent/none").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let (p, q) = UnixDatagram::pair().unwrap();
+    p.send(b"pair").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(q.recv(&mut buf).unwrap(), 4);
+    // A full queue: the sender would block, and is told when it drains.
+    poll.register(&p, Token(2), Ready::writable(), PollOpt::edge())
+        .unwrap();
+    wait_for(&poll, &mut events, Token(2));
+    let mut sent = 0;
+    for _ in 0..1000 {
+        match p.send(b"fill") {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::WouldBlock);
+                break;
+            }
+        }
+    }
+    assert!(sent > 0 && sent < 1000);
+    q.recv(&mut buf).unwrap();
+    assert!(wait_for(&poll, &mut events, Token(2)).is_writable());
+}

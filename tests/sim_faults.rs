@@ -169,10 +169,11 @@ fn every_fault_of_the_plan_is_injected_and_the_echo_stays_intact() {
         split: 0.5,
         accept_emfile: 0.3,
         accept_enfile: 0.3,
+        half_close: 0.5,
         jitter: Duration::from_micros(300),
         ..FaultPlan::none()
     };
-    let mut seen = [false; 7];
+    let mut seen = [false; 8];
     let names = [
         "fault short read",
         "fault short write",
@@ -181,6 +182,7 @@ fn every_fault_of_the_plan_is_injected_and_the_echo_stays_intact() {
         "fault split",
         "EMFILE",
         "ENFILE",
+        "fault half close",
     ];
     for seed in 0..10 {
         let r = run_echo(seed, plan.clone(), 4);

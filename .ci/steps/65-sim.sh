@@ -12,6 +12,12 @@ export RUSTFLAGS="--cfg evio_sim"
 export CARGO_TARGET_DIR=target/sim
 cargo clippy -p evio --all-targets --locked -- -D warnings
 cargo test -p evio --locked --test 'sim*'
+# The parts of evio's own suite that use no std socket, no other thread's
+# timing and no wall clock, unchanged: user-space readiness and channels.
+cargo test -p evio --locked --test registration --test channel
+# The documentation's example of evio::sim (the other doctests use the
+# standard library's sockets, which cannot join the simulated network).
+RUSTDOCFLAGS="--cfg evio_sim" cargo test -p evio --locked --doc -- sim
 # One line per failing seed (and what failed), then the totals. The
 # echo, chat and HTTP servers of examples/, with faults and one
 # misbehaving connection per run.

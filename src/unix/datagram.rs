@@ -4,8 +4,6 @@ use std::os::fd::AsFd;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 
-use rustix::net::SocketType;
-
 use crate::io_source::IoSource;
 use crate::sys::uds;
 
@@ -43,10 +41,17 @@ use crate::sys::uds;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixDatagram {
-    inner: IoSource<net::UnixDatagram>,
+    inner: IoSource<uds::UnixDatagram>,
 }
 
 impl UnixDatagram {
+    /// Wraps the backend's socket.
+    fn from_inner(socket: uds::UnixDatagram) -> UnixDatagram {
+        UnixDatagram {
+            inner: IoSource::new(socket),
+        }
+    }
+
     /// Creates a socket bound to a new socket file at `path`.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let addr = uds::path_addr(path.as_ref())?;
@@ -61,44 +66,39 @@ impl UnixDatagram {
     }
 
     fn bind_to(addr: &rustix::net::SocketAddrUnix) -> io::Result<UnixDatagram> {
-        let fd = uds::socket(SocketType::DGRAM)?;
-        uds::bind(fd.as_fd(), addr)?;
-        Ok(UnixDatagram::from(fd))
+        uds::dgram_bind(addr).map(UnixDatagram::from_inner)
     }
 
     /// Creates a socket bound to no address: it can send, and receive
     /// replies only from a peer it is connected to.
     pub fn unbound() -> io::Result<UnixDatagram> {
-        Ok(UnixDatagram::from(uds::socket(SocketType::DGRAM)?))
+        uds::dgram_unbound().map(UnixDatagram::from_inner)
     }
 
     /// Creates a pair of sockets connected to each other.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        let (a, b) = uds::pair(SocketType::DGRAM)?;
-        Ok((UnixDatagram::from(a), UnixDatagram::from(b)))
+        let (a, b) = uds::dgram_pair()?;
+        Ok((UnixDatagram::from_inner(a), UnixDatagram::from_inner(b)))
     }
 
     /// Wraps a std socket, making it non-blocking (and, on Apple's systems,
     /// setting `SO_NOSIGPIPE`).
     pub fn from_std(socket: net::UnixDatagram) -> io::Result<UnixDatagram> {
-        uds::adopt(socket.as_fd())?;
-        Ok(UnixDatagram {
-            inner: IoSource::new(socket),
-        })
+        uds::dgram_from_std(socket).map(UnixDatagram::from_inner)
     }
 
     /// Connects the socket to the one at `path`: [`send`](UnixDatagram::send)
     /// goes there, and only datagrams from there are received.
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
         let addr = uds::path_addr(path.as_ref())?;
-        uds::connect(self.inner.as_fd(), &addr)
+        uds::dgram_connect(&self.inner, &addr)
     }
 
     /// Connects the socket to `addr`: a path, or on Linux and Android an
     /// abstract name.
     pub fn connect_addr(&self, addr: &SocketAddr) -> io::Result<()> {
         let addr = uds::from_std(addr)?;
-        uds::connect(self.inner.as_fd(), &addr)
+        uds::dgram_connect(&self.inner, &addr)
     }
 
     /// The address this socket is bound to.
@@ -119,25 +119,25 @@ impl UnixDatagram {
     /// Receives one datagram from the connected peer; the part that does
     /// not fit in `buf` is discarded.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|s| s.recv(buf))
+        self.inner.do_io(|s| uds::dgram_recv(s, buf))
     }
 
     /// Sends one datagram to the socket at `path`.
     pub fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
         let addr = uds::path_addr(path.as_ref())?;
-        self.inner.do_io(|s| uds::send_to(s.as_fd(), buf, &addr))
+        self.inner.do_io(|s| uds::dgram_send_to(s, buf, &addr))
     }
 
     /// Sends one datagram to `addr`: a path, or on Linux and Android an
     /// abstract name.
     pub fn send_to_addr(&self, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
         let addr = uds::from_std(addr)?;
-        self.inner.do_io(|s| uds::send_to(s.as_fd(), buf, &addr))
+        self.inner.do_io(|s| uds::dgram_send_to(s, buf, &addr))
     }
 
     /// Receives one datagram and the address of its sender.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.inner.do_io(|s| s.recv_from(buf))
+        self.inner.do_io(|s| uds::dgram_recv_from(s, buf))
     }
 
     /// Shuts down the reading half, the writing half, or both.
@@ -151,4 +151,4 @@ impl UnixDatagram {
     }
 }
 
-socket_traits!(UnixDatagram, net::UnixDatagram);
+socket_traits!(UnixDatagram, uds::UnixDatagram);

@@ -1,9 +1,6 @@
 use std::io;
-use std::os::fd::AsFd;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
-
-use rustix::net::SocketType;
 
 use super::UnixStream;
 use crate::io_source::IoSource;
@@ -40,7 +37,7 @@ use crate::sys::uds;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixListener {
-    inner: IoSource<net::UnixListener>,
+    inner: IoSource<uds::UnixListener>,
 }
 
 impl UnixListener {
@@ -57,16 +54,17 @@ impl UnixListener {
     }
 
     fn bind_to(addr: &rustix::net::SocketAddrUnix) -> io::Result<UnixListener> {
-        let fd = uds::socket(SocketType::STREAM)?;
-        uds::bind_listen(fd.as_fd(), addr)?;
-        Ok(UnixListener::from(fd))
+        let inner = uds::listener_bind(addr)?;
+        Ok(UnixListener {
+            inner: IoSource::new(inner),
+        })
     }
 
     /// Wraps a std listener, making it non-blocking.
     pub fn from_std(listener: net::UnixListener) -> io::Result<UnixListener> {
-        uds::adopt(listener.as_fd())?;
+        let inner = uds::listener_from_std(listener)?;
         Ok(UnixListener {
-            inner: IoSource::new(listener),
+            inner: IoSource::new(inner),
         })
     }
 
@@ -75,8 +73,8 @@ impl UnixListener {
     /// socket. [`WouldBlock`](io::ErrorKind::WouldBlock) when none waits.
     pub fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         self.inner.do_io(|l| {
-            let (fd, addr) = uds::accept(l.as_fd())?;
-            Ok((UnixStream::from(fd), addr))
+            let (s, addr) = uds::listener_accept(l)?;
+            Ok((UnixStream::from_inner(s), addr))
         })
     }
 
@@ -91,4 +89,4 @@ impl UnixListener {
     }
 }
 
-socket_traits!(UnixListener, net::UnixListener);
+socket_traits!(UnixListener, uds::UnixListener);

@@ -11,7 +11,7 @@
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use crate::io_source::IoSource;
 use crate::sys;
@@ -54,34 +54,25 @@ use crate::sys;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn pipe() -> io::Result<(Sender, Receiver)> {
-    let (r, w) = sys::fd::pipe()?;
-    Ok((Sender::from(w), Receiver::from(r)))
+    let (r, w) = sys::pipe::new()?;
+    Ok((
+        Sender {
+            inner: IoSource::new(w),
+        },
+        Receiver {
+            inner: IoSource::new(r),
+        },
+    ))
 }
 
 /// The sending (writing) end of a pipe.
 pub struct Sender {
-    inner: IoSource<OwnedFd>,
+    inner: IoSource<sys::pipe::End>,
 }
 
 /// The receiving (reading) end of a pipe.
 pub struct Receiver {
-    inner: IoSource<OwnedFd>,
-}
-
-fn read(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
-    sys::cvt(rustix::io::read(fd, buf))
-}
-
-fn read_vectored(fd: &OwnedFd, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-    sys::cvt(rustix::io::readv(fd, bufs))
-}
-
-fn write(fd: &OwnedFd, buf: &[u8]) -> io::Result<usize> {
-    sys::cvt(rustix::io::write(fd, buf))
-}
-
-fn write_vectored(fd: &OwnedFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-    sys::cvt(rustix::io::writev(fd, bufs))
+    inner: IoSource<sys::pipe::End>,
 }
 
 impl Read for Receiver {
@@ -96,11 +87,11 @@ impl Read for Receiver {
 
 impl Read for &Receiver {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|fd| read(fd, buf))
+        self.inner.do_io(|fd| sys::pipe::read(fd, buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.do_io(|fd| read_vectored(fd, bufs))
+        self.inner.do_io(|fd| sys::pipe::read_vectored(fd, bufs))
     }
 }
 
@@ -120,11 +111,11 @@ impl Write for Sender {
 
 impl Write for &Sender {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.inner.do_io(|fd| write(fd, buf))
+        self.inner.do_io(|fd| sys::pipe::write(fd, buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.inner.do_io(|fd| write_vectored(fd, bufs))
+        self.inner.do_io(|fd| sys::pipe::write_vectored(fd, bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -132,8 +123,8 @@ impl Write for &Sender {
     }
 }
 
-fd_traits!(Sender, OwnedFd);
-fd_traits!(Receiver, OwnedFd);
+fd_traits!(Sender, sys::pipe::End);
+fd_traits!(Receiver, sys::pipe::End);
 
 impl fmt::Debug for Sender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

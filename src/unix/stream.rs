@@ -4,8 +4,6 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 
-use rustix::net::SocketType;
-
 use crate::io_source::IoSource;
 use crate::sys::uds;
 
@@ -43,7 +41,7 @@ use crate::sys::uds;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UnixStream {
-    inner: IoSource<net::UnixStream>,
+    inner: IoSource<uds::UnixStream>,
 }
 
 impl UnixStream {
@@ -85,24 +83,26 @@ impl UnixStream {
     }
 
     fn connect_to(addr: &rustix::net::SocketAddrUnix) -> io::Result<UnixStream> {
-        let fd = uds::socket(SocketType::STREAM)?;
-        uds::connect(fd.as_fd(), addr)?;
-        Ok(UnixStream::from(fd))
+        uds::stream_connect(addr).map(UnixStream::from_inner)
     }
 
     /// Creates a pair of connected streams.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let (a, b) = uds::pair(SocketType::STREAM)?;
-        Ok((UnixStream::from(a), UnixStream::from(b)))
+        let (a, b) = uds::stream_pair()?;
+        Ok((UnixStream::from_inner(a), UnixStream::from_inner(b)))
     }
 
     /// Wraps a std stream, making it non-blocking (and, on Apple's systems,
     /// setting `SO_NOSIGPIPE`, so that it never raises `SIGPIPE` either).
     pub fn from_std(stream: net::UnixStream) -> io::Result<UnixStream> {
-        uds::adopt(stream.as_fd())?;
-        Ok(UnixStream {
+        uds::stream_from_std(stream).map(UnixStream::from_inner)
+    }
+
+    /// Wraps the backend's stream.
+    pub(crate) fn from_inner(stream: uds::UnixStream) -> UnixStream {
+        UnixStream {
             inner: IoSource::new(stream),
-        })
+        }
     }
 
     /// The address of this end.
@@ -197,11 +197,11 @@ impl Read for UnixStream {
 
 impl Read for &UnixStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.do_io(|mut s| s.read(buf))
+        self.inner.do_io(|s| uds::stream_read(s, buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.inner.do_io(|mut s| s.read_vectored(bufs))
+        self.inner.do_io(|s| uds::stream_read_vectored(s, bufs))
     }
 }
 
@@ -233,4 +233,4 @@ impl Write for &UnixStream {
     }
 }
 
-socket_traits!(UnixStream, net::UnixStream);
+socket_traits!(UnixStream, uds::UnixStream);

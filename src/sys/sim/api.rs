@@ -11,12 +11,25 @@
 //! (its own target directory, so that the normal build is not rebuilt
 //! each time). Under it, [`Poll`](crate::Poll), [`Events`](crate::Events),
 //! [`Registration`](crate::Registration)/[`SetReadiness`](crate::SetReadiness),
-//! [`Waker`](crate::Waker), [`net`](crate::net)'s TCP and UDP sockets and
-//! [`EventedFd`](crate::unix::EventedFd) keep their API and run inside the
-//! process: no system call is made for a simulated socket, and no
-//! simulated address reaches the operating system. The examples in this
-//! module's documentation run only in such a build (the normal build has
-//! no `evio::sim`).
+//! [`Waker`](crate::Waker), [`net`](crate::net)'s TCP and UDP sockets,
+//! [`unix::pipe`](crate::unix::pipe()),
+//! [`UnixStream`](crate::unix::UnixStream),
+//! [`UnixListener`](crate::unix::UnixListener) and
+//! [`UnixDatagram`](crate::unix::UnixDatagram) (by name: no socket file
+//! is made; their bytes arrive at once, as on one host) and
+//! [`EventedFd`](crate::unix::EventedFd) (of a simulated object's number;
+//! any other number is `EBADF`) keep their API and run inside the process:
+//! no system call is made for a simulated socket, and no simulated address
+//! reaches the operating system. Not simulated: descriptor passing over a
+//! Unix stream, `SO_REUSEPORT` and multicast groups (`Unsupported`), and
+//! the standard library's sockets (`from_std` and the like:
+//! `Unsupported`). An `OwnedFd` cannot hold a simulated socket: turning
+//! one into an `OwnedFd` closes it and gives a descriptor of `/dev/null`
+//! (`into_raw_fd` and `from_raw_fd` keep it, by its number). Tests that
+//! read the wall clock or use the standard library's sockets as peers
+//! (much of evio's own suite) do not make sense here. The examples in
+//! this module's documentation run only in such a build (the normal build
+//! has no `evio::sim`).
 //!
 //! # Why a `cfg` and not a cargo feature
 //!
@@ -186,6 +199,10 @@ pub struct FaultPlan {
     pub reset: f64,
     /// A connection is refused although something listens.
     pub refuse: f64,
+    /// A clean close reaches the peer as a half close first (its reads
+    /// return 0, no hang-up), and as a reset a millisecond later (the
+    /// peer's writes then fail), whether or not the peer writes.
+    pub half_close: f64,
     /// An `accept` fails with `EMFILE`.
     pub accept_emfile: f64,
     /// An `accept` fails with `ENFILE`.
@@ -258,6 +275,7 @@ impl FaultPlan {
             split: self.split,
             reset: self.reset,
             refuse: self.refuse,
+            half_close: self.half_close,
             accept_emfile: self.accept_emfile,
             accept_enfile: self.accept_enfile,
             connect_emfile: self.connect_emfile,

@@ -10,12 +10,27 @@ pub mod api;
 pub(crate) mod net;
 pub(crate) mod world;
 
-// The Unix domain sockets and pipes stay the operating system's under the
-// simulator (they are not simulated yet): their system-call helpers.
+// Unix domain sockets and pipes are simulated: the simulated helpers in
+// front of the system's (which descriptor passing, not simulated, and
+// the pure address conversions still use), and the one fallback for new
+// descriptors that those use.
 #[path = "../unix/fd.rs"]
+#[allow(dead_code)]
 pub(crate) mod fd;
 #[path = "../unix/uds.rs"]
-pub(crate) mod uds;
+#[allow(dead_code)]
+pub(crate) mod os_uds;
+pub(crate) use self::net::pipe;
+pub(crate) mod uds {
+    pub(crate) use super::net::unix::{
+        dgram_bind, dgram_connect, dgram_from_std, dgram_pair, dgram_recv, dgram_recv_from,
+        dgram_send_to, dgram_unbound, listener_accept, listener_bind, listener_from_std,
+        recv_with_fds, send, send_vectored, send_with_fds, stream_connect, stream_from_std,
+        stream_pair, stream_read, stream_read_vectored, UnixDatagram, UnixListener, UnixStream,
+    };
+    #[allow(unused_imports)]
+    pub(crate) use super::os_uds::*;
+}
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};

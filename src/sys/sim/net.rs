@@ -12,8 +12,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawF
 use std::time::Duration;
 
 use super::world::{
-    current, errno, world_of_fd, Kind, Listener, ObjId, Opts, Udp, World, WorldRef, FD_BASE, HUP,
-    IN, LOCAL_MASK, MAX_DATAGRAM, OUT, RDHUP,
+    current, errno, world_of_fd, Kind, Listener, ObjId, Opts, Udp, UnixDgram, World, WorldRef,
+    FD_BASE, HUP, IN, LOCAL_MASK, MAX_DATAGRAM, OUT, PIPE_READ, PIPE_WRITE, RDHUP,
+    UNIX_DGRAM_QUEUE,
 };
 
 /// Length of the queue of connections waiting for `accept`.
@@ -184,25 +185,18 @@ macro_rules! socket_type {
         }
 
         impl $name {
+            #[allow(dead_code)]
             pub(crate) fn try_clone(&self) -> io::Result<$name> {
                 Ok($name {
                     h: self.h.try_clone()?,
                 })
             }
-
-            #[allow(dead_code)]
-            pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
-                with(self, |w, obj, _| local_of(w, obj))
-            }
         }
 
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                let mut d = f.debug_struct(stringify!($name));
-                if let Ok(a) = self.local_addr() {
-                    d.field("addr", &a);
-                }
-                d.field("fd", &self.h.fd)
+                f.debug_struct(stringify!($name))
+                    .field("fd", &self.h.fd)
                     .field("simulated", &self.h.real.is_none())
                     .finish()
             }
@@ -259,6 +253,18 @@ socket_type!(TcpStream, "TCP stream");
 socket_type!(TcpListener, "TCP listener");
 socket_type!(UdpSocket, "UDP socket");
 
+macro_rules! ip_local_addr {
+    ($($name:ident),*) => {$(
+        impl $name {
+            pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
+                with(self, |w, obj, _| local_of(w, obj))
+            }
+        }
+    )*};
+}
+
+ip_local_addr!(TcpStream, TcpListener, UdpSocket);
+
 impl TcpStream {
     pub(crate) fn peer_addr(&self) -> io::Result<SocketAddr> {
         with(self, |w, obj, _| match w.objs.get(&obj).map(|o| &o.kind) {
@@ -298,6 +304,7 @@ pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<TcpListener> {
         let obj = w.new_obj(
             Kind::Listener(Listener {
                 addr: a,
+                unix: None,
                 backlog: Default::default(),
                 opts: Opts::default(),
             }),
@@ -469,6 +476,9 @@ fn take(
     let Some(s) = w.stream_mut(obj) else {
         return Err(errno(libc::ENOTSOCK));
     };
+    if s.pipe == PIPE_WRITE {
+        return Err(errno(libc::EBADF));
+    }
     if want == 0 {
         return Ok(Vec::new());
     }
@@ -571,10 +581,17 @@ fn put(w: &mut World, obj: ObjId, host: Option<usize>, data: &[u8]) -> io::Resul
             let to = u.connected.ok_or_else(|| errno(libc::EDESTADDRREQ))?;
             return send_datagram(w, obj, host, data, to);
         }
+        Some(Kind::UnixDgram(_)) => return unix::dgram_put(w, obj, data, None),
         Some(Kind::Listener(_)) => return Err(errno(libc::ENOTCONN)),
         _ => return Err(errno(libc::ENOTSOCK)),
     }
     let s = w.stream_mut(obj).ok_or_else(|| errno(libc::ENOTSOCK))?;
+    if s.pipe == PIPE_READ {
+        return Err(errno(libc::EBADF));
+    }
+    if s.pipe == PIPE_WRITE && (s.peer_obj.is_none() || s.rx_fin) {
+        return Err(errno(libc::EPIPE));
+    }
     if let Some(e) = s.error.take() {
         return Err(errno(e));
     }
@@ -619,6 +636,9 @@ fn put(w: &mut World, obj: ObjId, host: Option<usize>, data: &[u8]) -> io::Resul
             format_args!("fault short write {n} of {} obj={obj}", data.len()),
         );
         w.edge_later(obj, OUT, 0);
+    }
+    if gone && w.stream_mut(obj).is_some_and(|s| s.is_local()) {
+        return Err(errno(libc::EPIPE));
     }
     if gone {
         // The peer has closed: the data reaches a closed socket, which
@@ -990,4 +1010,490 @@ pub(crate) fn leave_multicast_v6<S: AsRawFd>(
     _iface: u32,
 ) -> io::Result<()> {
     Err(no_multicast())
+}
+
+/// Simulated pipes: two stream objects of the world, each one way.
+pub(crate) mod pipe {
+    use super::*;
+
+    socket_type!(End, "pipe end");
+
+    /// A pipe: `(reading end, writing end)`.
+    pub(crate) fn new() -> io::Result<(End, End)> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let (r, wr) = w.new_pipe(host);
+        let (rfd, wfd) = (w.new_fd(r), w.new_fd(wr));
+        w.trace(
+            host,
+            format_args!("pipe -> fd={} fd={}", rfd & LOCAL_MASK, wfd & LOCAL_MASK),
+        );
+        drop(w);
+        Ok((
+            End {
+                h: Handle::new(world.clone(), rfd),
+            },
+            End {
+                h: Handle::new(world, wfd),
+            },
+        ))
+    }
+
+    pub(crate) fn read(fd: &End, buf: &mut [u8]) -> io::Result<usize> {
+        recv(fd, buf)
+    }
+
+    pub(crate) fn read_vectored(fd: &End, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+        recv_vectored(fd, bufs)
+    }
+
+    pub(crate) fn write(fd: &End, buf: &[u8]) -> io::Result<usize> {
+        send(fd, buf)
+    }
+
+    pub(crate) fn write_vectored(fd: &End, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        send_vectored(fd, bufs)
+    }
+}
+
+/// Simulated Unix domain streams and listeners, by name (a path, or an
+/// abstract name): no file is made, and nothing reaches the system.
+/// Datagram sockets stay the operating system's.
+pub(crate) mod unix {
+    use std::os::unix::net::SocketAddr as UnixAddr;
+
+    use rustix::net::SocketAddrUnix;
+
+    use super::*;
+
+    socket_type!(UnixStream, "Unix stream");
+    socket_type!(UnixListener, "Unix listener");
+    socket_type!(UnixDatagram, "Unix datagram socket");
+
+    fn dgram_mut(w: &mut World, obj: ObjId) -> io::Result<&mut UnixDgram> {
+        match w.objs.get_mut(&obj).map(|o| &mut o.kind) {
+            Some(Kind::UnixDgram(d)) => Ok(d),
+            _ => Err(errno(libc::ENOTSOCK)),
+        }
+    }
+
+    /// Sends a datagram from `obj` to `to` (a name), or to the socket it
+    /// is connected to: at once, into the receiver's queue.
+    pub(super) fn dgram_put(
+        w: &mut World,
+        obj: ObjId,
+        data: &[u8],
+        to: Option<Vec<u8>>,
+    ) -> io::Result<usize> {
+        let d = dgram_mut(w, obj)?;
+        if d.wr_shut {
+            return Err(errno(libc::EPIPE));
+        }
+        let from = d.name.clone();
+        let target = match to {
+            Some(name) => match w.unix_bound.get(&name) {
+                Some(&t) => t,
+                None => return Err(errno(libc::ENOENT)),
+            },
+            None => match &d.peer {
+                Some((t, _)) => *t,
+                None => return Err(errno(libc::ENOTCONN)),
+            },
+        };
+        let Ok(t) = dgram_mut(w, target) else {
+            return Err(errno(libc::ECONNREFUSED));
+        };
+        if t.peer.as_ref().is_some_and(|(p, _)| *p != obj) {
+            // Connected elsewhere: it takes datagrams from its peer only.
+            return Err(errno(libc::EPERM));
+        }
+        if t.queue.len() >= UNIX_DGRAM_QUEUE {
+            if !t.blocked.contains(&obj) {
+                t.blocked.push(obj);
+            }
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        t.queue.push_back((from, data.to_vec()));
+        w.raise(target, IN);
+        Ok(data.len())
+    }
+
+    fn dgram_take(w: &mut World, obj: ObjId, want: usize) -> io::Result<(Vec<u8>, Vec<u8>)> {
+        let d = dgram_mut(w, obj)?;
+        let Some((from, mut bytes)) = d.queue.pop_front() else {
+            if d.rd_shut {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        bytes.truncate(want);
+        let blocked = if d.queue.len() < UNIX_DGRAM_QUEUE {
+            std::mem::take(&mut d.blocked)
+        } else {
+            Vec::new()
+        };
+        for b in blocked {
+            w.raise(b, OUT);
+        }
+        Ok((bytes, from))
+    }
+
+    fn new_dgram(name: Vec<u8>) -> io::Result<UnixDatagram> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        if !name.is_empty() && w.unix_bound.contains_key(&name) {
+            return Err(errno(libc::EADDRINUSE));
+        }
+        let obj = w.new_obj(
+            Kind::UnixDgram(UnixDgram {
+                name: name.clone(),
+                ..UnixDgram::default()
+            }),
+            host,
+        );
+        if !name.is_empty() {
+            w.unix_bound.insert(name.clone(), obj);
+        }
+        let fd = w.new_fd(obj);
+        w.trace(
+            host,
+            format_args!("unix dgram {} -> fd={}", show_key(&name), fd & LOCAL_MASK),
+        );
+        drop(w);
+        Ok(UnixDatagram {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn dgram_bind(addr: &SocketAddrUnix) -> io::Result<UnixDatagram> {
+        new_dgram(key(addr)?)
+    }
+
+    pub(crate) fn dgram_unbound() -> io::Result<UnixDatagram> {
+        new_dgram(Vec::new())
+    }
+
+    pub(crate) fn dgram_pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let a = new_dgram(Vec::new())?;
+        let b = new_dgram(Vec::new())?;
+        let (oa, ob) = (
+            with(&a, |_, obj, _| Ok(obj))?,
+            with(&b, |_, obj, _| Ok(obj))?,
+        );
+        with(&a, |w, _, _| {
+            dgram_mut(w, oa)?.peer = Some((ob, Vec::new()));
+            dgram_mut(w, ob)?.peer = Some((oa, Vec::new()));
+            Ok(())
+        })?;
+        Ok((a, b))
+    }
+
+    pub(crate) fn dgram_from_std(_s: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn dgram_connect(s: &UnixDatagram, addr: &SocketAddrUnix) -> io::Result<()> {
+        let name = key(addr)?;
+        with(s, |w, obj, _| {
+            let target = match w.unix_bound.get(&name) {
+                Some(&t) => t,
+                None => return Err(errno(libc::ENOENT)),
+            };
+            if dgram_mut(w, target).is_err() {
+                return Err(errno(libc::EPROTOTYPE));
+            }
+            dgram_mut(w, obj)?.peer = Some((target, name));
+            Ok(())
+        })
+    }
+
+    pub(crate) fn dgram_recv(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<usize> {
+        dgram_recv_from(s, buf).map(|(n, _)| n)
+    }
+
+    pub(crate) fn dgram_recv_from(
+        s: &UnixDatagram,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, UnixAddr)> {
+        let r = with(s, |w, obj, _| dgram_take(w, obj, buf.len()));
+        trace_call(s, "unix recv", &r, |(b, f)| {
+            format!("{} from {}", b.len(), show_key(f))
+        });
+        let (bytes, from) = r?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        Ok((bytes.len(), std_addr(&from)?))
+    }
+
+    pub(crate) fn dgram_send_to(
+        s: &UnixDatagram,
+        buf: &[u8],
+        addr: &SocketAddrUnix,
+    ) -> io::Result<usize> {
+        let name = key(addr)?;
+        let r = with(s, |w, obj, _| dgram_put(w, obj, buf, Some(name.clone())));
+        trace_call(s, "unix send_to", &r, |n| {
+            format!("{n} to {}", show_key(&name))
+        });
+        r
+    }
+
+    impl UnixDatagram {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| {
+                Ok(dgram_mut(w, obj)?.name.clone())
+            })?)
+        }
+
+        pub(crate) fn peer_addr(&self) -> io::Result<UnixAddr> {
+            let peer = with(self, |w, obj, _| Ok(dgram_mut(w, obj)?.peer.clone()))?;
+            match peer {
+                Some((_, name)) => std_addr(&name),
+                None => Err(errno(libc::ENOTCONN)),
+            }
+        }
+
+        pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+            with(self, |w, obj, _| {
+                let d = dgram_mut(w, obj)?;
+                match how {
+                    Shutdown::Read => d.rd_shut = true,
+                    Shutdown::Write => d.wr_shut = true,
+                    Shutdown::Both => {
+                        d.rd_shut = true;
+                        d.wr_shut = true;
+                    }
+                }
+                w.raise(obj, IN | OUT | HUP);
+                Ok(())
+            })
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            Ok(None)
+        }
+    }
+
+    /// The simulator's key for an address: the path's bytes, or a NUL and
+    /// the abstract name.
+    fn key(addr: &SocketAddrUnix) -> io::Result<Vec<u8>> {
+        if let Some(p) = addr.path_bytes() {
+            return Ok(p.to_vec());
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = addr.abstract_name() {
+            let mut k = vec![0];
+            k.extend_from_slice(name);
+            return Ok(k);
+        }
+        Err(crate::error::invalid_input(
+            "an unnamed Unix socket address cannot be bound or connected to",
+        ))
+    }
+
+    /// The std address of a key (empty: unnamed).
+    fn std_addr(k: &[u8]) -> io::Result<UnixAddr> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = k.strip_prefix(&[0]) {
+            #[cfg(target_os = "android")]
+            use std::os::android::net::SocketAddrExt;
+            #[cfg(target_os = "linux")]
+            use std::os::linux::net::SocketAddrExt;
+            return UnixAddr::from_abstract_name(name);
+        }
+        use std::os::unix::ffi::OsStrExt;
+        UnixAddr::from_pathname(std::ffi::OsStr::from_bytes(k))
+    }
+
+    fn names(w: &World, obj: ObjId) -> io::Result<(Vec<u8>, Vec<u8>)> {
+        match w.objs.get(&obj).map(|o| &o.kind) {
+            Some(Kind::Stream(s)) => s.unix.clone().ok_or_else(|| errno(libc::ENOTSOCK)),
+            Some(Kind::Listener(l)) => l
+                .unix
+                .clone()
+                .map(|n| (n, Vec::new()))
+                .ok_or_else(|| errno(libc::ENOTSOCK)),
+            _ => Err(errno(libc::ENOTSOCK)),
+        }
+    }
+
+    fn show_key(k: &[u8]) -> String {
+        String::from_utf8_lossy(k).replace('\0', "@")
+    }
+
+    impl UnixStream {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.0)
+        }
+
+        pub(crate) fn peer_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.1)
+        }
+
+        pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+            super::shutdown(self, how)
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            super::take_error(self)
+        }
+    }
+
+    impl UnixListener {
+        pub(crate) fn local_addr(&self) -> io::Result<UnixAddr> {
+            std_addr(&with(self, |w, obj, _| names(w, obj))?.0)
+        }
+
+        pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+            Ok(None)
+        }
+    }
+
+    pub(crate) fn stream_connect(addr: &SocketAddrUnix) -> io::Result<UnixStream> {
+        let k = key(addr)?;
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let res = w.unix_connect(host, k.clone()).map(|obj| w.new_fd(obj));
+        let line = show(&res, |fd| format!("fd={}", fd & LOCAL_MASK));
+        w.trace(
+            host,
+            format_args!("unix connect {} -> {line}", show_key(&k)),
+        );
+        drop(w);
+        res.map(|fd| UnixStream {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn stream_pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let (a, b) = w.unix_pair(host);
+        let (fa, fb) = (w.new_fd(a), w.new_fd(b));
+        w.trace(
+            host,
+            format_args!("unix pair -> fd={} fd={}", fa & LOCAL_MASK, fb & LOCAL_MASK),
+        );
+        drop(w);
+        Ok((
+            UnixStream {
+                h: Handle::new(world.clone(), fa),
+            },
+            UnixStream {
+                h: Handle::new(world, fb),
+            },
+        ))
+    }
+
+    pub(crate) fn stream_from_std(_s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn stream_read(s: &UnixStream, buf: &mut [u8]) -> io::Result<usize> {
+        recv(s, buf)
+    }
+
+    pub(crate) fn stream_read_vectored(
+        s: &UnixStream,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> io::Result<usize> {
+        recv_vectored(s, bufs)
+    }
+
+    pub(crate) fn listener_bind(addr: &SocketAddrUnix) -> io::Result<UnixListener> {
+        let k = key(addr)?;
+        let (world, host) = current();
+        let mut w = world.lock();
+        w.io_calls += 1;
+        let res = w.unix_listen(host, k.clone()).map(|obj| w.new_fd(obj));
+        let line = show(&res, |fd| format!("fd={}", fd & LOCAL_MASK));
+        w.trace(host, format_args!("unix listen {} -> {line}", show_key(&k)));
+        drop(w);
+        res.map(|fd| UnixListener {
+            h: Handle::new(world, fd),
+        })
+    }
+
+    pub(crate) fn listener_from_std(
+        _l: std::os::unix::net::UnixListener,
+    ) -> io::Result<UnixListener> {
+        Err(std_unsupported())
+    }
+
+    pub(crate) fn listener_accept(l: &UnixListener) -> io::Result<(UnixStream, UnixAddr)> {
+        let fd = l.h.fd;
+        let world = world_of_fd(fd).ok_or_else(|| not_simulated(fd))?;
+        let res = with(l, |w, obj, _| {
+            let Some(Kind::Listener(li)) = w.objs.get_mut(&obj).map(|o| &mut o.kind) else {
+                return Err(errno(libc::EINVAL));
+            };
+            let conn = li.backlog.pop_front().ok_or(io::ErrorKind::WouldBlock)?;
+            Ok(w.new_fd(conn))
+        });
+        trace_call(l, "unix accept", &res, |nfd| {
+            format!("fd={}", nfd & LOCAL_MASK)
+        });
+        let nfd = res?;
+        // The connecting end is unnamed (it never binds here).
+        Ok((
+            UnixStream {
+                h: Handle::new(world, nfd),
+            },
+            std_addr(&[])?,
+        ))
+    }
+
+    /// `send` on a simulated stream's number, or the system's on a real
+    /// descriptor (the datagram sockets).
+    pub(crate) fn send(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            super::send(&fd, buf)
+        } else {
+            crate::sys::sim::os_uds::send(fd, buf)
+        }
+    }
+
+    /// Vectored `send`, as `send`.
+    pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            super::send_vectored(&fd, bufs)
+        } else {
+            crate::sys::sim::os_uds::send_vectored(fd, bufs)
+        }
+    }
+
+    fn no_fds() -> io::Error {
+        crate::error::unsupported(
+            "passing descriptors over a simulated Unix stream is not simulated",
+        )
+    }
+
+    /// Descriptor passing: the system's on a real socket, refused on a
+    /// simulated one.
+    pub(crate) fn send_with_fds(
+        fd: BorrowedFd<'_>,
+        buf: &[u8],
+        fds: &[BorrowedFd<'_>],
+    ) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            return Err(no_fds());
+        }
+        crate::sys::sim::os_uds::send_with_fds(fd, buf, fds)
+    }
+
+    /// As `send_with_fds`.
+    pub(crate) fn recv_with_fds(
+        fd: BorrowedFd<'_>,
+        buf: &mut [u8],
+        fds: &mut Vec<OwnedFd>,
+        max: usize,
+    ) -> io::Result<usize> {
+        if fd.as_raw_fd() >= FD_BASE {
+            return Err(no_fds());
+        }
+        crate::sys::sim::os_uds::recv_with_fds(fd, buf, fds, max)
+    }
 }

@@ -139,6 +139,9 @@ pub(crate) struct Faults {
     pub(crate) split: f64,
     pub(crate) reset: f64,
     pub(crate) refuse: f64,
+    /// A clean close reaches the peer as a half close (its FIN), and the
+    /// full close (a reset) a millisecond later.
+    pub(crate) half_close: f64,
     pub(crate) accept_emfile: f64,
     pub(crate) accept_enfile: f64,
     pub(crate) connect_emfile: f64,
@@ -207,12 +210,32 @@ pub(crate) struct Stream {
     /// Arrival time of the last segment sent (segments arrive in order).
     pub(crate) last_arrival: u64,
     pub(crate) opts: Opts,
+    /// A pipe's end rather than a TCP stream: `PIPE_READ` or `PIPE_WRITE`
+    /// (0 for a stream).
+    pub(crate) pipe: u8,
+    /// A Unix domain stream: its name and its peer's (empty: unnamed;
+    /// a leading NUL: an abstract name).
+    pub(crate) unix: Option<(Vec<u8>, Vec<u8>)>,
 }
+
+impl Stream {
+    /// A stream of the same host, whose bytes arrive at once.
+    pub(crate) fn is_local(&self) -> bool {
+        self.pipe != 0 || self.unix.is_some()
+    }
+}
+
+/// A pipe's reading end.
+pub(crate) const PIPE_READ: u8 = 1;
+/// A pipe's writing end.
+pub(crate) const PIPE_WRITE: u8 = 2;
 
 /// A listening socket.
 #[derive(Debug)]
 pub(crate) struct Listener {
     pub(crate) addr: SocketAddr,
+    /// A Unix domain listener's name.
+    pub(crate) unix: Option<Vec<u8>>,
     pub(crate) backlog: VecDeque<ObjId>,
     pub(crate) opts: Opts,
 }
@@ -226,6 +249,24 @@ pub(crate) struct Udp {
     pub(crate) error: Option<i32>,
     pub(crate) opts: Opts,
 }
+
+/// A Unix datagram socket.
+#[derive(Debug, Default)]
+pub(crate) struct UnixDgram {
+    /// Its name (empty: unnamed).
+    pub(crate) name: Vec<u8>,
+    /// The socket it is connected to, and that one's name.
+    pub(crate) peer: Option<(ObjId, Vec<u8>)>,
+    /// Datagrams waiting: the sender's name, the bytes.
+    pub(crate) queue: VecDeque<(Vec<u8>, Vec<u8>)>,
+    pub(crate) rd_shut: bool,
+    pub(crate) wr_shut: bool,
+    /// Senders refused for a full queue: told (writable) when it drains.
+    pub(crate) blocked: Vec<ObjId>,
+}
+
+/// Datagrams a Unix datagram socket holds before senders would block.
+pub(crate) const UNIX_DGRAM_QUEUE: usize = 256;
 
 /// Socket options: stored and read back; the ones that mean something in
 /// the simulation (linger, buffer sizes) are used.
@@ -263,6 +304,8 @@ pub(crate) enum Kind {
     Stream(Box<Stream>),
     Listener(Listener),
     Udp(Udp),
+    /// A Unix datagram socket.
+    UnixDgram(UnixDgram),
     /// A waker: readable once woken.
     Waker(bool),
     /// A selector's own descriptor.
@@ -383,6 +426,7 @@ pub(crate) struct World {
     packets: BTreeMap<(u64, u64), Packet>,
     tcp_bound: BTreeMap<SocketAddr, ObjId>,
     udp_bound: BTreeMap<SocketAddr, ObjId>,
+    pub(crate) unix_bound: BTreeMap<Vec<u8>, ObjId>,
     next_port: u16,
     link_busy: BTreeMap<(IpAddr, IpAddr), u64>,
     pub(crate) hosts: Vec<Host>,
@@ -548,6 +592,7 @@ impl World {
             packets: BTreeMap::new(),
             tcp_bound: BTreeMap::new(),
             udp_bound: BTreeMap::new(),
+            unix_bound: BTreeMap::new(),
             next_port: 49152,
             link_busy: BTreeMap::new(),
             hosts: Vec::new(),
@@ -660,9 +705,11 @@ impl World {
         }
         match o.kind {
             Kind::Stream(s) => {
+                let local = s.is_local();
                 if s.established && !s.reset {
                     if let Some(peer) = s.peer_obj {
-                        let reset = !s.rx.is_empty() || s.opts.linger == Some(Duration::ZERO);
+                        let reset = s.pipe == 0
+                            && (!s.rx.is_empty() || s.opts.linger == Some(Duration::ZERO));
                         if reset {
                             self.trace(
                                 host,
@@ -673,16 +720,27 @@ impl World {
                                 peer,
                                 s.last_arrival,
                                 Packet::Rst { to: peer },
-                                true,
+                                local,
                             );
-                        } else if !s.wr_shut {
-                            self.send_packet(
+                        } else if !s.wr_shut || s.pipe != 0 {
+                            let t = self.send_packet(
                                 o.host,
                                 peer,
                                 s.last_arrival,
                                 Packet::Fin { to: peer },
-                                true,
+                                local,
                             );
+                            let p = self.cfg.faults.half_close;
+                            if !local && self.rng.chance(p) {
+                                self.trace(
+                                    host,
+                                    format_args!(
+                                        "fault half close {} -> {} then reset",
+                                        s.local, s.peer
+                                    ),
+                                );
+                                self.schedule(t + 1_000_000, Packet::Rst { to: peer });
+                            }
                         }
                     }
                 }
@@ -695,13 +753,25 @@ impl World {
                 self.tcp_bound.retain(|_, v| *v != obj);
             }
             Kind::Listener(l) => {
-                self.tcp_bound.remove(&l.addr);
+                match &l.unix {
+                    Some(name) => {
+                        self.unix_bound.remove(name);
+                    }
+                    None => {
+                        self.tcp_bound.remove(&l.addr);
+                    }
+                }
                 for conn in l.backlog {
                     self.destroy_unaccepted(conn, host);
                 }
             }
             Kind::Udp(u) => {
                 self.udp_bound.remove(&u.addr);
+            }
+            Kind::UnixDgram(d) => {
+                if !d.name.is_empty() {
+                    self.unix_bound.remove(&d.name);
+                }
             }
             Kind::Selector => {
                 if let Some(s) = self.sels.remove(&obj) {
@@ -727,7 +797,14 @@ impl World {
                     host,
                     format_args!("tcp {} -> {} rst (not accepted)", s.local, s.peer),
                 );
-                self.send_packet(o.host, peer, s.last_arrival, Packet::Rst { to: peer }, true);
+                let local = s.is_local();
+                self.send_packet(
+                    o.host,
+                    peer,
+                    s.last_arrival,
+                    Packet::Rst { to: peer },
+                    local,
+                );
             }
         }
     }
@@ -877,15 +954,20 @@ impl World {
 
     /// Sends a packet of a connection from the host `from_host` to object
     /// `to`, arriving no earlier than `after` (in order with what the same
-    /// end sent before). Returns the arrival time.
+    /// end sent before); a `local` one (a pipe's, a Unix stream's)
+    /// arrives at once. Returns the arrival time.
     fn send_packet(
         &mut self,
         from_host: Option<usize>,
         to: ObjId,
         after: u64,
         p: Packet,
-        _ctl: bool,
+        local: bool,
     ) -> u64 {
+        if local {
+            self.deliver(p);
+            return self.now;
+        }
         let a = self.host_ip(from_host);
         let b = self.ip_of_obj(to);
         let len = match &p {
@@ -937,7 +1019,7 @@ impl World {
                 self.raise(to, OUT);
                 let host = self.objs.get(&to).and_then(|o| o.host);
                 let now = self.now;
-                let t = self.send_packet(host, conn, now, Packet::Ack { listener, conn }, true);
+                let t = self.send_packet(host, conn, now, Packet::Ack { listener, conn }, false);
                 if let Some(s) = self.stream_mut(to) {
                     s.last_arrival = t;
                 }
@@ -956,7 +1038,7 @@ impl World {
                         self.objs.remove(&conn);
                         if let Some(c) = client {
                             let now = self.now;
-                            self.send_packet(None, c, now, Packet::Rst { to: c }, true);
+                            self.send_packet(None, c, now, Packet::Rst { to: c }, false);
                         }
                     }
                 }
@@ -994,7 +1076,11 @@ impl World {
                     if !s.rx_fin && !s.reset {
                         s.rx_fin = true;
                         let l = s.local;
-                        let hup = if s.wr_shut { HUP } else { 0 };
+                        let hup = if s.wr_shut || s.pipe != 0 {
+                            HUP | OUT | ERR
+                        } else {
+                            0
+                        };
                         self.trace(None, format_args!("tcp {l} fin"));
                         self.raise(to, IN | RDHUP | hup);
                     }
@@ -1064,6 +1150,8 @@ impl World {
                         nospace: false,
                         last_arrival: now,
                         opts: Opts::new(),
+                        pipe: 0,
+                        unix: None,
                     })),
                     lhost,
                 );
@@ -1080,7 +1168,7 @@ impl World {
                         listener: l,
                         conn,
                     },
-                    true,
+                    false,
                 );
                 if let Some(s) = self.stream_mut(conn) {
                     s.last_arrival = t;
@@ -1097,7 +1185,7 @@ impl World {
                 self.trace(None, format_args!("tcp {to} syn from {client_local} {why}"));
                 let _ = client_host;
                 let now = self.now;
-                self.send_packet(dest_host, from, now, Packet::Refused { to: from }, true);
+                self.send_packet(dest_host, from, now, Packet::Refused { to: from }, false);
             }
         }
     }
@@ -1157,6 +1245,8 @@ impl World {
                 nospace: false,
                 last_arrival: now,
                 opts: Opts::new(),
+                pipe: 0,
+                unix: None,
             })),
             host,
         );
@@ -1180,12 +1270,149 @@ impl World {
         Ok(obj)
     }
 
+    /// A pipe on `host`: its reading and writing ends, two stream
+    /// objects that each send only one way.
+    pub(crate) fn new_pipe(&mut self, host: Option<usize>) -> (ObjId, ObjId) {
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let now = self.now;
+        let end = |w: &mut World, pipe: u8| {
+            w.new_obj(
+                Kind::Stream(Box::new(Stream {
+                    local: addr,
+                    peer: addr,
+                    peer_obj: None,
+                    connecting: false,
+                    established: true,
+                    rx: VecDeque::new(),
+                    rx_fin: false,
+                    rd_shut: pipe == PIPE_WRITE,
+                    wr_shut: pipe == PIPE_READ,
+                    reset: false,
+                    error: None,
+                    unread: 0,
+                    nospace: false,
+                    last_arrival: now,
+                    opts: Opts::new(),
+                    pipe,
+                    unix: None,
+                })),
+                host,
+            )
+        };
+        let r = end(self, PIPE_READ);
+        let w = end(self, PIPE_WRITE);
+        if let Some(s) = self.stream_mut(r) {
+            s.peer_obj = Some(w);
+        }
+        if let Some(s) = self.stream_mut(w) {
+            s.peer_obj = Some(r);
+        }
+        (r, w)
+    }
+
+    /// A Unix domain stream object, established, named `local`, its peer
+    /// named `peer`.
+    fn unix_stream(&mut self, host: Option<usize>, local: Vec<u8>, peer: Vec<u8>) -> ObjId {
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let now = self.now;
+        self.new_obj(
+            Kind::Stream(Box::new(Stream {
+                local: addr,
+                peer: addr,
+                peer_obj: None,
+                connecting: false,
+                established: true,
+                rx: VecDeque::new(),
+                rx_fin: false,
+                rd_shut: false,
+                wr_shut: false,
+                reset: false,
+                error: None,
+                unread: 0,
+                nospace: false,
+                last_arrival: now,
+                opts: Opts::new(),
+                pipe: 0,
+                unix: Some((local, peer)),
+            })),
+            host,
+        )
+    }
+
+    fn link_pair(&mut self, a: ObjId, b: ObjId) {
+        if let Some(s) = self.stream_mut(a) {
+            s.peer_obj = Some(b);
+        }
+        if let Some(s) = self.stream_mut(b) {
+            s.peer_obj = Some(a);
+        }
+    }
+
+    /// A connected pair of Unix streams, unnamed.
+    pub(crate) fn unix_pair(&mut self, host: Option<usize>) -> (ObjId, ObjId) {
+        let a = self.unix_stream(host, Vec::new(), Vec::new());
+        let b = self.unix_stream(host, Vec::new(), Vec::new());
+        self.link_pair(a, b);
+        (a, b)
+    }
+
+    /// A Unix listener named `name`.
+    pub(crate) fn unix_listen(&mut self, host: Option<usize>, name: Vec<u8>) -> io::Result<ObjId> {
+        if self.unix_bound.contains_key(&name) {
+            return Err(errno(libc::EADDRINUSE));
+        }
+        let addr = SocketAddr::new(self.host_ip(host), 0);
+        let obj = self.new_obj(
+            Kind::Listener(Listener {
+                addr,
+                unix: Some(name.clone()),
+                backlog: VecDeque::new(),
+                opts: Opts::default(),
+            }),
+            host,
+        );
+        self.unix_bound.insert(name, obj);
+        Ok(obj)
+    }
+
+    /// Connects a new Unix stream to the listener named `name`: at once,
+    /// as Linux does (the connection waits in the backlog).
+    pub(crate) fn unix_connect(&mut self, host: Option<usize>, name: Vec<u8>) -> io::Result<ObjId> {
+        let Some(&l) = self.unix_bound.get(&name) else {
+            return Err(errno(libc::ENOENT));
+        };
+        let lhost = self.objs.get(&l).and_then(|o| o.host);
+        match self.objs.get(&l).map(|o| &o.kind) {
+            Some(Kind::Listener(li)) if li.backlog.len() >= BACKLOG => {
+                return Err(errno(libc::EAGAIN));
+            }
+            Some(Kind::Listener(_)) => {}
+            _ => return Err(errno(libc::ECONNREFUSED)),
+        }
+        let client = self.unix_stream(host, Vec::new(), name.clone());
+        let server = self.unix_stream(lhost, name, Vec::new());
+        self.link_pair(client, server);
+        if let Some(Kind::Listener(li)) = self.objs.get_mut(&l).map(|o| &mut o.kind) {
+            li.backlog.push_back(server);
+        }
+        self.raise(l, IN);
+        Ok(client)
+    }
+
     /// Sends `bytes` from stream `obj` to its peer.
     pub(crate) fn send_data(&mut self, obj: ObjId, bytes: Vec<u8>) {
         let Some(o) = self.objs.get(&obj) else { return };
         let host = o.host;
         let Kind::Stream(s) = &o.kind else { return };
         let Some(peer) = s.peer_obj else { return };
+        if s.is_local() {
+            self.deliver(Packet::Data {
+                from: obj,
+                to: peer,
+                bytes,
+            });
+            return;
+        }
         let after = s.last_arrival;
         let jitter = self.cfg.faults.jitter;
         let a = self.host_ip(host);
@@ -1216,7 +1443,8 @@ impl World {
         let Kind::Stream(s) = &o.kind else { return };
         let Some(peer) = s.peer_obj else { return };
         let after = s.last_arrival;
-        let t = self.send_packet(host, peer, after, Packet::Fin { to: peer }, true);
+        let local = s.is_local();
+        let t = self.send_packet(host, peer, after, Packet::Fin { to: peer }, local);
         if let Some(s) = self.stream_mut(obj) {
             s.last_arrival = t;
         }
@@ -1225,11 +1453,12 @@ impl World {
     /// Resets the connection of `obj` from this end: a fault.
     pub(crate) fn inject_reset(&mut self, obj: ObjId, host: Option<usize>) {
         let peer = self.stream_mut(obj).and_then(|s| s.peer_obj);
+        let local = self.stream_mut(obj).is_some_and(|s| s.is_local());
         self.trace(host, format_args!("fault reset obj={obj}"));
         self.reset_stream(obj);
         if let Some(peer) = peer {
             let now = self.now;
-            self.send_packet(host, peer, now, Packet::Rst { to: peer }, true);
+            self.send_packet(host, peer, now, Packet::Rst { to: peer }, local);
         }
     }
 
@@ -1293,6 +1522,28 @@ impl World {
     pub(crate) fn readiness(&self, obj: ObjId) -> u32 {
         let window = self.cfg.window;
         match self.objs.get(&obj).map(|o| &o.kind) {
+            Some(Kind::Stream(s)) if s.pipe == PIPE_WRITE => {
+                // epoll's pipe: writable while there is room; error once
+                // no reader is left.
+                if s.peer_obj.is_none() || s.rx_fin || s.reset {
+                    OUT | ERR
+                } else if s.unread < window {
+                    OUT
+                } else {
+                    0
+                }
+            }
+            Some(Kind::Stream(s)) if s.pipe == PIPE_READ => {
+                // Readable with data; hang-up once no writer is left.
+                let mut f = 0;
+                if !s.rx.is_empty() || s.rx_fin {
+                    f |= IN;
+                }
+                if s.rx_fin {
+                    f |= HUP;
+                }
+                f
+            }
             Some(Kind::Stream(s)) => {
                 if s.connecting {
                     return 0;
@@ -1331,6 +1582,19 @@ impl World {
                 }
                 if u.error.is_some() {
                     f |= ERR;
+                }
+                f
+            }
+            Some(Kind::UnixDgram(d)) => {
+                let mut f = 0;
+                if !d.queue.is_empty() || d.rd_shut {
+                    f |= IN;
+                }
+                if !d.wr_shut {
+                    f |= OUT;
+                }
+                if d.rd_shut && d.wr_shut {
+                    f |= HUP;
                 }
                 f
             }

@@ -42,6 +42,7 @@ pub(crate) mod syscall;
 
 pub(crate) mod fd;
 pub(crate) mod net;
+pub(crate) mod pipe;
 pub(crate) mod uds;
 
 /// The error number of a wait interrupted by a signal.

@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -35,6 +35,116 @@ const RECV_FLAGS: RecvFlags = RecvFlags::empty();
 
 pub(crate) use super::fd::adopt;
 use super::fd::{finish_socket as finish, NEW_SOCKET_FLAGS as NEW_FLAGS};
+
+/// The backend's Unix stream types: the standard library's.
+pub(crate) use std::os::unix::net::{UnixListener, UnixStream};
+
+/// A stream connected to `addr`.
+pub(crate) fn stream_connect(addr: &SocketAddrUnix) -> io::Result<UnixStream> {
+    let fd = socket(SocketType::STREAM)?;
+    connect(fd.as_fd(), addr)?;
+    Ok(UnixStream::from(fd))
+}
+
+/// A connected pair of streams.
+pub(crate) fn stream_pair() -> io::Result<(UnixStream, UnixStream)> {
+    let (a, b) = pair(SocketType::STREAM)?;
+    Ok((UnixStream::from(a), UnixStream::from(b)))
+}
+
+/// A std stream made non-blocking, as the backend's type.
+pub(crate) fn stream_from_std(s: UnixStream) -> io::Result<UnixStream> {
+    adopt(s.as_fd())?;
+    Ok(s)
+}
+
+/// Reads from a stream.
+#[inline]
+pub(crate) fn stream_read(s: &UnixStream, buf: &mut [u8]) -> io::Result<usize> {
+    std::io::Read::read(&mut &*s, buf)
+}
+
+/// Reads from a stream into several buffers.
+#[inline]
+pub(crate) fn stream_read_vectored(
+    s: &UnixStream,
+    bufs: &mut [IoSliceMut<'_>],
+) -> io::Result<usize> {
+    std::io::Read::read_vectored(&mut &*s, bufs)
+}
+
+/// A listener bound to `addr`.
+pub(crate) fn listener_bind(addr: &SocketAddrUnix) -> io::Result<UnixListener> {
+    let fd = socket(SocketType::STREAM)?;
+    bind_listen(fd.as_fd(), addr)?;
+    Ok(UnixListener::from(fd))
+}
+
+/// A std listener made non-blocking, as the backend's type.
+pub(crate) fn listener_from_std(l: UnixListener) -> io::Result<UnixListener> {
+    adopt(l.as_fd())?;
+    Ok(l)
+}
+
+/// Accepts a connection: the stream and the peer's address.
+pub(crate) fn listener_accept(l: &UnixListener) -> io::Result<(UnixStream, SocketAddr)> {
+    let (fd, addr) = accept(l.as_fd())?;
+    Ok((UnixStream::from(fd), addr))
+}
+
+/// The backend's Unix datagram type: the standard library's.
+pub(crate) use std::os::unix::net::UnixDatagram;
+
+/// A datagram socket bound to `addr`.
+pub(crate) fn dgram_bind(addr: &SocketAddrUnix) -> io::Result<UnixDatagram> {
+    let fd = socket(SocketType::DGRAM)?;
+    bind(fd.as_fd(), addr)?;
+    Ok(UnixDatagram::from(fd))
+}
+
+/// A datagram socket bound to no name.
+pub(crate) fn dgram_unbound() -> io::Result<UnixDatagram> {
+    Ok(UnixDatagram::from(socket(SocketType::DGRAM)?))
+}
+
+/// A connected pair of datagram sockets.
+pub(crate) fn dgram_pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+    let (a, b) = pair(SocketType::DGRAM)?;
+    Ok((UnixDatagram::from(a), UnixDatagram::from(b)))
+}
+
+/// A std datagram socket made non-blocking, as the backend's type.
+pub(crate) fn dgram_from_std(s: UnixDatagram) -> io::Result<UnixDatagram> {
+    adopt(s.as_fd())?;
+    Ok(s)
+}
+
+/// Connects a datagram socket to `addr`.
+pub(crate) fn dgram_connect(s: &UnixDatagram, addr: &SocketAddrUnix) -> io::Result<()> {
+    connect(s.as_fd(), addr)
+}
+
+/// Receives a datagram.
+#[inline]
+pub(crate) fn dgram_recv(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<usize> {
+    s.recv(buf)
+}
+
+/// Receives a datagram and its sender's address.
+#[inline]
+pub(crate) fn dgram_recv_from(s: &UnixDatagram, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    s.recv_from(buf)
+}
+
+/// Sends a datagram to `addr`.
+#[inline]
+pub(crate) fn dgram_send_to(
+    s: &UnixDatagram,
+    buf: &[u8],
+    addr: &SocketAddrUnix,
+) -> io::Result<usize> {
+    send_to(s.as_fd(), buf, addr)
+}
 
 /// A new Unix-domain socket.
 pub(crate) fn socket(ty: SocketType) -> io::Result<OwnedFd> {
