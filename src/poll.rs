@@ -87,7 +87,8 @@ pub enum Engine {
     /// sockets queued in user space and carried to the kernel in one batch
     /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
     /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
-    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
+    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) on x86_64, AArch64,
+    /// RISC-V 64, LoongArch64 or POWER64, and io_uring allowed
     /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
     /// it runs [`Epoll`](Engine::Epoll).
     IoUring,
@@ -678,6 +679,7 @@ impl SelectorId {
     /// Whether this socket is bound to `poll` and `poll`'s engine has the
     /// fast path (see `Poll::bind_id`): one load and one compare, which
     /// lets a change skip every other test.
+    #[cfg(unix)]
     #[inline]
     pub(crate) fn is_fast(&self, poll: &Poll) -> bool {
         self.0.load(Ordering::Acquire) == poll.id()
