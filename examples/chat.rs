@@ -23,7 +23,7 @@
 //! again a moment later. A failure to start (the address in use, say) is
 //! printed in words and the exit status is 1; a bad argument gives status 2.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -93,17 +93,19 @@ struct Client {
     skipping: bool,
     outbox: Vec<u8>,
     writable_interest: bool,
+    /// Said `/quit`: leaves once its outbox (the goodbye) is written.
+    quitting: bool,
 }
 
 struct Server {
     poll: Poll,
-    clients: HashMap<Token, Client>,
+    clients: BTreeMap<Token, Client>,
     next: usize,
     guests: usize,
 }
 
 /// Where to listen.
-enum Place {
+pub enum Place {
     Tcp(SocketAddr),
     #[cfg(unix)]
     Unix(std::path::PathBuf),
@@ -132,7 +134,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(place: Place, max_time: Option<Duration>) -> io::Result<()> {
+pub fn run(place: Place, max_time: Option<Duration>) -> io::Result<()> {
     let listener = listen(place)?;
     let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;
     poll.register(
@@ -144,7 +146,7 @@ fn run(place: Place, max_time: Option<Duration>) -> io::Result<()> {
     .map_err(context("cannot register the listener".into()))?;
     let mut server = Server {
         poll,
-        clients: HashMap::new(),
+        clients: BTreeMap::new(),
         next: 1,
         guests: 0,
     };
@@ -299,6 +301,7 @@ impl Server {
                 skipping: false,
                 outbox: Vec::new(),
                 writable_interest: false,
+                quitting: false,
             };
             let here = self.clients.len();
             client.outbox.extend_from_slice(
@@ -327,6 +330,9 @@ impl Server {
             let Some(client) = self.clients.get_mut(&token) else {
                 return;
             };
+            if client.quitting {
+                return;
+            }
             match client.conn.read(&mut buf) {
                 Ok(0) => return self.leave(token, "left"),
                 Ok(n) => {
@@ -397,8 +403,10 @@ impl Server {
                 let list = format!("* here: {}\n", names.join(", "));
                 self.tell(token, &list);
             } else if line == "/quit" {
+                // Nothing more is read from it; it leaves once the
+                // goodbye is written (see `flush`).
+                client.quitting = true;
                 self.tell(token, "* bye\n");
-                self.leave(token, "left");
                 return false;
             } else {
                 let msg = format!("{}: {line}\n", client.name);
@@ -459,6 +467,9 @@ impl Server {
         }
         if c.outbox.len() > MAX_PENDING {
             return self.leave(token, "dropped (too slow)");
+        }
+        if c.quitting && c.outbox.is_empty() {
+            return self.leave(token, "left");
         }
         let want = !c.outbox.is_empty();
         if want != c.writable_interest {

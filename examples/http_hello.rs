@@ -158,7 +158,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(addr: SocketAddr, max_time: Option<Duration>) -> io::Result<()> {
+pub fn run(addr: SocketAddr, max_time: Option<Duration>) -> io::Result<()> {
     let deadline = max_time.map(|m| Instant::now() + m);
     let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;
     let listener = TcpListener::bind(&addr).map_err(context(format!("cannot listen on {addr}")))?;

@@ -108,7 +108,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(addr: SocketAddr, max_time: Option<Duration>) -> io::Result<()> {
+pub fn serve(addr: SocketAddr, max_time: Option<Duration>) -> io::Result<()> {
     let listener = TcpListener::bind(&addr).map_err(context(format!("cannot listen on {addr}")))?;
     let addr = listener.local_addr()?;
     let poll = Poll::new().map_err(context("cannot create a Poll".into()))?;

@@ -195,20 +195,14 @@ impl Evented for ReceiverCtl {
         opts: PollOpt,
     ) -> io::Result<()> {
         if self.registration.get().is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the channel's receiver is registered already",
-            ));
+            return Err(receiver_registered_already());
         }
         let (registration, set_readiness) = Registration::new2();
         poll.register(&registration, token, interest, opts)?;
         if self.registration.set(registration).is_err() {
             // Another thread registered it meanwhile (the receiver is
             // `Sync` through `&ReceiverCtl`): theirs stands.
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "the channel's receiver is registered already",
-            ));
+            return Err(receiver_registered_already());
         }
         let _ = self.inner.set_readiness.set(set_readiness);
         // Pairs with the fence in `SenderCtl::inc`.
@@ -240,12 +234,15 @@ impl Evented for ReceiverCtl {
     }
 }
 
+// Both of kind `Other`, as the classic channel answers.
+#[cold]
+fn receiver_registered_already() -> io::Error {
+    io::Error::other("the channel's receiver is registered already")
+}
+
 #[cold]
 fn receiver_not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the channel's receiver is not registered",
-    )
+    io::Error::other("the channel's receiver is not registered")
 }
 
 impl fmt::Debug for ReceiverCtl {

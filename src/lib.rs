@@ -151,6 +151,10 @@ pub mod tcp {
 #[path = "udp_classic.rs"]
 pub mod udp;
 
+// The simulator's driver, under `--cfg evio_sim` only (see `sys/mod.rs`).
+#[cfg(evio_sim)]
+pub use crate::sys::sim::api as sim;
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -83,7 +83,11 @@
 //! - hang-up is the connection closed both ways or reset, and a peer's half
 //!   close is readable only (see [the guide](crate::guide#hang-up-and-error));
 //! - error kinds: `AlreadyExists` for a socket registered twice,
-//!   `NotFound` for one that is not registered;
+//!   `NotFound` for one that is not registered; and for a
+//!   [`Registration`](crate::Registration), none: a register of one
+//!   registered already is a reregister, a reregister of one not
+//!   registered registers it, and a deregister never fails (only another
+//!   `Poll` is refused);
 //! - a [`try_clone`](crate::net::TcpStream::try_clone) shares its
 //!   original's `Poll` binding;
 //! - a `poll` woken by a `set_readiness` whose `Registration` was dropped
@@ -109,26 +113,20 @@
 //!    `Token(usize::MAX)` (which the `Poll` keeps for itself) is an
 //!    [`InvalidInput`](std::io::ErrorKind::InvalidInput) error; mio 0.6
 //!    gives `Other` ("invalid token").
-//! 2. **A `Registration` misused is an error**, as a socket misused is in
-//!    both: reregistering or deregistering one that is not registered (or
-//!    deregistering it twice) is `NotFound`, and registering one that is
-//!    registered already is `AlreadyExists`, where mio 0.6's
-//!    `Registration` registers, does nothing, or reregisters silently. The
-//!    deprecated `Registration::update` and `Registration::deregister`
-//!    keep mio 0.6's forgiving behaviour, for code that relies on it.
-//! 3. **A `Registration` reports all the readiness it is given** within
+//! 2. **A `Registration` reports all the readiness it is given** within
 //!    its interest: error, hang-up and priority set with `set_readiness`
-//!    reach the events. mio 0.6 keeps four bits of readiness and drops
-//!    those three.
-//! 4. **Vectored IO through std's traits is real.** `TcpStream`'s
+//!    reach the events. mio 0.6 drops them: priority does not fit in the
+//!    four bits of readiness it keeps, and its conversion of a user-space
+//!    event into an event record has no error or hang-up.
+//! 3. **Vectored IO through std's traits is real.** `TcpStream`'s
 //!    `read_vectored` and `write_vectored` (`std::io::Read`/`Write`) fill
 //!    and send every buffer in one call; mio 0.6 has no implementation of
 //!    its own there, so std's default uses the first buffer only.
-//! 5. **`!` on a `Ready` is the complement within [`Ready::all`]**, so
+//! 4. **`!` on a `Ready` is the complement within [`Ready::all`]**, so
 //!    `(!Ready::readable()).as_usize()` has no bits beyond the kinds the
 //!    platform has; mio 0.6 flips every bit of the word. What it says of
 //!    each kind is the same.
-//! 6. **`Debug` names what is set.** `Ready` and `UnixReady` name every
+//! 5. **`Debug` names what is set.** `Ready` and `UnixReady` name every
 //!    kind they hold (priority included), and nothing else: mio 0.6 prints
 //!    priority as `(empty)`, and on Linux its `UnixReady` prints `Aio` for
 //!    any value. [`PollOpt::urgent`] is honoured (on Linux it asks for
@@ -147,26 +145,19 @@
 //! let err = poll.register(&registration, Token(usize::MAX), Ready::readable(), PollOpt::edge());
 //! assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput);
 //!
-//! // 2. Misuse of a Registration.
-//! let err = poll.reregister(&registration, Token(0), Ready::readable(), PollOpt::edge());
-//! assert_eq!(err.unwrap_err().kind(), ErrorKind::NotFound);
-//! assert_eq!(poll.deregister(&registration).unwrap_err().kind(), ErrorKind::NotFound);
+//! // 2. Hang-up set by hand reaches the event.
 //! poll.register(&registration, Token(0), Ready::readable() | Ready::hup(), PollOpt::edge())?;
-//! let err = poll.register(&registration, Token(0), Ready::readable(), PollOpt::edge());
-//! assert_eq!(err.unwrap_err().kind(), ErrorKind::AlreadyExists);
-//!
-//! // 3. Hang-up set by hand reaches the event.
 //! set_readiness.set_readiness(Ready::readable() | Ready::hup())?;
 //! let mut events = Events::with_capacity(8);
 //! poll.poll(&mut events, Some(Duration::from_secs(5)))?;
 //! let event = events.iter().next().expect("an event");
 //! assert_eq!(event.readiness(), Ready::readable() | Ready::hup());
 //!
-//! // 5. The complement stays within the platform's kinds.
+//! // 4. The complement stays within the platform's kinds.
 //! assert_eq!(!Ready::readable() & !Ready::all(), Ready::empty());
 //! assert_eq!((!Ready::readable()).as_usize() & !Ready::all().as_usize(), 0);
 //!
-//! // 6. Debug names what is set.
+//! // 5. Debug names what is set.
 //! assert_eq!(format!("{:?}", PollOpt::urgent()), "Urgent");
 //! # Ok::<(), std::io::Error>(())
 //! ```

@@ -220,7 +220,9 @@ impl Poll {
     ///
     /// - [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
     /// - [`AlreadyExists`](io::ErrorKind::AlreadyExists) if the handle is
-    ///   registered already (use [`reregister`](Poll::reregister));
+    ///   registered already (use [`reregister`](Poll::reregister)); a
+    ///   `Registration` registered again is reregistered instead, as in the
+    ///   classic API;
     /// - the operating system's error for a closed or invalid handle;
     /// - an error if a socket or `Registration` is bound to another `Poll`.
     ///
@@ -264,7 +266,9 @@ impl Poll {
     /// # Errors
     ///
     /// [`InvalidInput`](io::ErrorKind::InvalidInput) for `Token(usize::MAX)`;
-    /// an error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    /// an error (`NotFound` from epoll and kqueue) if the handle is not
+    /// registered, except for a `Registration`, which this registers, as in
+    /// the classic API.
     #[inline]
     pub fn reregister<E: Evented + ?Sized>(
         &self,
@@ -282,7 +286,9 @@ impl Poll {
     ///
     /// # Errors
     ///
-    /// An error (`NotFound` from epoll and kqueue) if the handle is not registered.
+    /// An error (`NotFound` from epoll and kqueue) if the handle is not
+    /// registered, except for a `Registration`, which this leaves as it is,
+    /// as in the classic API.
     #[inline]
     pub fn deregister<E: Evented + ?Sized>(&self, handle: &E) -> io::Result<()> {
         handle.deregister(self)

@@ -222,19 +222,25 @@ fn unbounded_send_to_a_dropped_receiver_gives_the_value_back() {
 
 #[test]
 fn registration_misuse_is_an_error() {
+    // Errors of kind `Other`, as the classic channel gives.
     let poll = Poll::new().unwrap();
     let (_tx, rx) = channel::channel::<u8>();
-    assert!(poll
-        .reregister(&rx, RX, Ready::readable(), PollOpt::edge())
-        .is_err());
-    assert!(poll.deregister(&rx).is_err());
+    let kind = |r: std::io::Result<()>| r.unwrap_err().kind();
+    assert_eq!(
+        kind(poll.reregister(&rx, RX, Ready::readable(), PollOpt::edge())),
+        std::io::ErrorKind::Other
+    );
+    assert_eq!(kind(poll.deregister(&rx)), std::io::ErrorKind::Other);
     poll.register(&rx, RX, Ready::readable(), PollOpt::edge())
         .unwrap();
-    assert!(poll
-        .register(&rx, RX, Ready::readable(), PollOpt::edge())
-        .is_err());
+    assert_eq!(
+        kind(poll.register(&rx, RX, Ready::readable(), PollOpt::edge())),
+        std::io::ErrorKind::Other
+    );
     poll.reregister(&rx, Token(4), Ready::readable(), PollOpt::level())
         .unwrap();
+    poll.deregister(&rx).unwrap();
+    // Deregistering twice is harmless, as for the Registration inside.
     poll.deregister(&rx).unwrap();
 }
 

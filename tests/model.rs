@@ -20,8 +20,11 @@
 //!   report an edge for a socket again when new data arrives while it is
 //!   readable already, so the model allows (not requires) that;
 //! - `Registration`: every `set_readiness` within the interest is an edge;
-//! - errors: registering twice is `AlreadyExists`, reregistering or
-//!   deregistering what is not registered is `NotFound`; nothing panics.
+//! - errors: for a socket, registering twice is `AlreadyExists`,
+//!   reregistering or deregistering what is not registered is `NotFound`;
+//!   a `Registration`, as in the classic API, takes a register as a
+//!   reregister and the reverse, and a deregister never fails; nothing
+//!   panics.
 //!
 //! Bytes written on the sockets carry a running pattern that every read
 //! checks, so data is neither lost nor reordered.
@@ -398,10 +401,11 @@ impl Harness {
             }
         };
         let registered = self.model[src].reg.is_some();
+        let user = src < REGS;
         match (rereg, registered, res) {
-            (false, true, Err(e)) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            (true, false, Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            (false, false, Ok(())) | (true, true, Ok(())) => {
+            (false, true, Err(e)) if !user && e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            (true, false, Err(e)) if !user && e.kind() == io::ErrorKind::NotFound => Ok(()),
+            (_, _, Ok(())) if user || rereg == registered => {
                 let m = &mut self.model[src];
                 m.reg = Some(Reg {
                     token,
@@ -432,11 +436,11 @@ impl Harness {
         };
         let m = &mut self.model[src];
         match (m.reg.is_some(), res) {
-            (true, Ok(())) => {
+            (registered, Ok(())) if registered || src < REGS => {
                 m.reg = None;
                 Ok(())
             }
-            (false, Err(e)) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            (false, Err(e)) if src >= REGS && e.kind() == io::ErrorKind::NotFound => Ok(()),
             (registered, res) => Err(fail(format!(
                 "deregister of source {src} (registered: {registered}) gave {res:?}"
             ))),

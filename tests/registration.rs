@@ -210,13 +210,10 @@ fn deprecated_forms_still_work() {
     assert_eq!(now(&poll, &mut events), vec![(Token(8), Ready::readable())]);
     r.deregister(&poll).unwrap();
     assert!(poll_with(&poll, &mut events, SHORT).is_empty());
-    // As in the classic API, the deprecated form leaves a Registration that
-    // is not registered alone; `Poll::deregister` says `NotFound`.
+    // As in the classic API, deregistering a Registration that is not
+    // registered is no error, in either form.
     assert!(r.deregister(&poll).is_ok());
-    assert_eq!(
-        poll.deregister(&r).unwrap_err().kind(),
-        std::io::ErrorKind::NotFound
-    );
+    assert!(poll.deregister(&r).is_ok());
     // And the deprecated `update` registers it again.
     r.update(&poll, Token(9), Ready::readable(), PollOpt::edge())
         .unwrap();
@@ -237,14 +234,15 @@ fn deregister_stops_events() {
     s.set_readiness(Ready::readable()).unwrap();
     assert!(poll_with(&poll, &mut events, SHORT).is_empty());
 
-    let err = poll.deregister(&r).unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::NotFound);
-    let err = poll
-        .reregister(&r, Token(1), Ready::readable(), PollOpt::edge())
-        .unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    // As in the classic API, a second deregister is no error, and a
+    // reregister registers it again.
+    poll.deregister(&r).unwrap();
+    poll.reregister(&r, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
+    assert_eq!(now(&poll, &mut events), vec![(Token(1), Ready::readable())]);
 
-    // Registering again with the same Poll works.
+    // So does a register, with the same Poll.
+    poll.deregister(&r).unwrap();
     poll.register(&r, Token(9), Ready::readable(), PollOpt::edge())
         .unwrap();
     assert_eq!(now(&poll, &mut events), vec![(Token(9), Ready::readable())]);
@@ -256,14 +254,12 @@ fn registration_errors() {
     let other = Poll::new().unwrap();
     let (r, _s) = Registration::new2();
 
-    // Not registered anywhere yet.
-    assert_eq!(
-        poll.deregister(&r).unwrap_err().kind(),
-        io::ErrorKind::NotFound
-    );
-    assert!(poll
-        .reregister(&r, Token(1), Ready::readable(), PollOpt::edge())
-        .is_err());
+    // Not registered anywhere yet: as in the classic API, deregistering is
+    // no error (and binds the Registration to `poll`), and a reregister
+    // registers it.
+    poll.deregister(&r).unwrap();
+    poll.reregister(&r, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
     // The reserved token is refused.
     assert_eq!(
         poll.register(&r, Token(usize::MAX), Ready::readable(), PollOpt::edge())
@@ -272,14 +268,11 @@ fn registration_errors() {
         io::ErrorKind::InvalidInput
     );
 
+    // Registering it again is a reregister.
     poll.register(&r, Token(1), Ready::readable(), PollOpt::edge())
         .unwrap();
-    assert_eq!(
-        poll.register(&r, Token(1), Ready::readable(), PollOpt::edge())
-            .unwrap_err()
-            .kind(),
-        io::ErrorKind::AlreadyExists
-    );
+    poll.register(&r, Token(1), Ready::readable(), PollOpt::edge())
+        .unwrap();
     // A second Poll is refused, for every operation, even after a deregister.
     assert!(other
         .register(&r, Token(1), Ready::readable(), PollOpt::edge())
@@ -292,6 +285,16 @@ fn registration_errors() {
     assert!(other
         .register(&r, Token(1), Ready::readable(), PollOpt::edge())
         .is_err());
+
+    // A deregister alone binds it too, as the classic `update` does.
+    let (r3, _s3) = Registration::new2();
+    other.deregister(&r3).unwrap();
+    assert_eq!(
+        poll.register(&r3, Token(3), Ready::readable(), PollOpt::edge())
+            .unwrap_err()
+            .kind(),
+        io::ErrorKind::Other
+    );
 
     // A Poll that already has user-space registrations is refused the same way.
     let (r2, _s2) = registered(&other, Token(2), Ready::readable(), PollOpt::edge());

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # crates.io's classic mio 0.6 ecosystem on evio: compat/ecosystem builds
-# tokio 0.1 (with tokio-tcp, tokio-udp, tokio-uds), hyper 0.12 and
-# mio-extras 2 from its own lock file, with `mio` patched to compat/mio06
-# (evio under the classic name), and runs its programs over loopback. Each
+# tokio 0.1 (with tokio-tcp, tokio-udp, tokio-uds), tokio-process and
+# tokio-signal 0.2, hyper 0.12 and mio-extras 2 from its own lock file,
+# with `mio` patched to compat/mio06 (evio under the classic name), and
+# runs its programs over loopback and through child processes' pipes. Each
 # program checks every byte it receives and exits non-zero on a mismatch,
 # an error or a time-out. Debug build: about 1 minute cold on the 2-core
 # machine (a release build takes twice that and the programs run in seconds
@@ -34,7 +35,7 @@ for crate in net2 lazycell miow kernel32-sys; do
   fi
 done
 
-for program in tokio_echo tokio_udp hyper_roundtrip mixed_poll; do
+for program in tokio_echo tokio_udp hyper_roundtrip mixed_poll tokio_process; do
   echo "--- $program"
   timeout 300 ./target/debug/"$program"
 done

@@ -114,7 +114,7 @@ differential! {
         // mio 0.6's streams have no vectored IO of their own (it had
         // `read_bufs`/`write_bufs` over `IoVec`), so std's default
         // `write_vectored`/`read_vectored` use the first buffer only. evio
-        // does real vectored IO (migration page, difference 4).
+        // does real vectored IO (migration page, difference 3).
         ("write_vectored", "\"Ok(4)\""),
         ("read_vectored", "\"4 [97, 98, 99] [100, 0, 0]\""),
     ];
@@ -149,7 +149,7 @@ differential! {
         // user-space event into epoll flags with its interest conversion,
         // which has no error or hang-up: set hang-up, error and priority
         // never reach its events. evio delivers what `set_readiness` set
-        // within the interest (migration page, difference 3).
+        // within the interest (migration page, difference 2).
         ("hup", "\"9:--h--\""),
         ("error and priority", "\"9:r--e-\""),
         ("readiness", "\"Readable | Error | Priority\""),
@@ -159,41 +159,30 @@ differential! {
     poll_woken_for_nothing => [];
     registration_wakes_poll => [];
     registration_deprecated_forms => [];
-    registration_misuse => [
-        // The classic API documents that reregistering a handle not
-        // registered "will return with an error"; mio 0.6's Registration
-        // silently registers instead. evio answers as epoll does for a
-        // socket: `NotFound` (migration page, difference 2).
-        ("reregister unregistered", "\"NotFound\""),
-        // Same for deregistering a handle not registered (a socket gives
-        // `NotFound` in both crates).
-        ("deregister unregistered", "\"NotFound\""),
-        ("deregister twice", "\"NotFound\""),
-        // And registering one already registered: `AlreadyExists`, as a
-        // socket gives in both crates, where mio 0.6's Registration treats
-        // it as a reregister.
-        ("register twice", "\"AlreadyExists\""),
-    ];
+    // A Registration registered twice, reregistered or deregistered when
+    // not registered: no error, in both (a socket gives `AlreadyExists` or
+    // `NotFound` in both).
+    registration_misuse => [];
     capacity => [];
     events_api => [];
     values => [
         // `!` is the complement within `Ready::all()` in evio (`all` holds
         // every readiness bit), where mio 0.6 flips every bit of the word
-        // (migration page, difference 5). Their effect on the named kinds
+        // (migration page, difference 4). Their effect on the named kinds
         // is the same (compared above).
         ("!readable as_usize", "78"),
         // evio's `Ready` Debug names every kind it holds; mio 0.6's names
         // only the four portable ones, printing priority as "(empty)"
-        // (migration page, difference 6).
+        // (migration page, difference 5).
         ("Ready all Debug", "\"Readable | Writable | Error | Hup | Priority\""),
         ("Ready unix priority Debug", "\"Priority\""),
         // `urgent` is deprecated and ignored in mio 0.6 (no Debug name);
-        // evio honours it and names it (migration page, difference 6).
+        // evio honours it and names it (migration page, difference 5).
         ("PollOpt urgent Debug", "\"Urgent\""),
     ];
     // mio 0.6 on Linux prints "Aio" for every `UnixReady`: its `aio()` is
     // the empty set there and its Debug tests `contains(aio())`, always
-    // true. evio names only what is set (migration page, difference 6).
+    // true. evio names only what is set (migration page, difference 5).
     unix_ready_debug => [
         ("UnixReady empty Debug", "\"(empty)\""),
         ("UnixReady readable Debug", "\"Readable\""),

@@ -40,11 +40,11 @@ use crate::sys;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpListener {
-    inner: IoSource<net::TcpListener>,
+    inner: IoSource<sys::net::TcpListener>,
 }
 
 impl TcpListener {
-    fn new(listener: net::TcpListener) -> TcpListener {
+    fn new(listener: sys::net::TcpListener) -> TcpListener {
         TcpListener {
             inner: IoSource::new(listener),
         }
@@ -109,8 +109,7 @@ impl TcpListener {
     /// Wraps a listening socket made with the standard library (or any
     /// other way), making it non-blocking.
     pub fn from_std(listener: net::TcpListener) -> io::Result<TcpListener> {
-        sys::net::adopt(&listener)?;
-        Ok(TcpListener::new(listener))
+        sys::net::from_std_listener(listener).map(TcpListener::new)
     }
 
     /// Accepts one pending connection, returning the new stream and the
@@ -129,8 +128,7 @@ impl TcpListener {
     /// an evio stream again, non-blocking.
     pub fn accept_std(&self) -> io::Result<(net::TcpStream, SocketAddr)> {
         let (stream, addr) = self.inner.do_io(sys::net::tcp_accept)?;
-        stream.set_nonblocking(false)?;
-        Ok((stream, addr))
+        Ok((sys::net::into_std_blocking(stream)?, addr))
     }
 
     /// Returns the address the socket is bound to.
@@ -146,7 +144,9 @@ impl TcpListener {
     /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            inner: self.inner.try_clone_with(net::TcpListener::try_clone)?,
+            inner: self
+                .inner
+                .try_clone_with(sys::net::TcpListener::try_clone)?,
         })
     }
 
@@ -177,4 +177,4 @@ impl TcpListener {
     }
 }
 
-socket_common!(TcpListener, net::TcpListener);
+socket_common!(TcpListener, sys::net::TcpListener);

@@ -37,11 +37,11 @@ use crate::sys;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct TcpStream {
-    inner: IoSource<net::TcpStream>,
+    inner: IoSource<sys::net::TcpStream>,
 }
 
 impl TcpStream {
-    pub(crate) fn new(stream: net::TcpStream) -> TcpStream {
+    pub(crate) fn new(stream: sys::net::TcpStream) -> TcpStream {
         TcpStream {
             inner: IoSource::new(stream),
         }
@@ -60,15 +60,12 @@ impl TcpStream {
     /// Starts connecting a socket made elsewhere (for example with options
     /// set before `connect`) to `addr`, making it non-blocking.
     pub fn connect_stream(stream: net::TcpStream, addr: &SocketAddr) -> io::Result<TcpStream> {
-        sys::net::adopt(&stream)?;
-        sys::net::tcp_connect_stream(&stream, addr)?;
-        Ok(TcpStream::new(stream))
+        sys::net::connect_std_stream(stream, addr).map(TcpStream::new)
     }
 
     /// Wraps a connected standard library stream, making it non-blocking.
     pub fn from_stream(stream: net::TcpStream) -> io::Result<TcpStream> {
-        sys::net::adopt(&stream)?;
-        Ok(TcpStream::new(stream))
+        sys::net::from_std_stream(stream).map(TcpStream::new)
     }
 
     /// Returns the address of the remote peer.
@@ -89,7 +86,7 @@ impl TcpStream {
     /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            inner: self.inner.try_clone_with(net::TcpStream::try_clone)?,
+            inner: self.inner.try_clone_with(sys::net::TcpStream::try_clone)?,
         })
     }
 
@@ -312,4 +309,4 @@ impl Write for &TcpStream {
     }
 }
 
-socket_common!(TcpStream, net::TcpStream);
+socket_common!(TcpStream, sys::net::TcpStream);

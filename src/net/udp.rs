@@ -46,11 +46,11 @@ use crate::sys;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct UdpSocket {
-    inner: IoSource<net::UdpSocket>,
+    inner: IoSource<sys::net::UdpSocket>,
 }
 
 impl UdpSocket {
-    fn new(socket: net::UdpSocket) -> UdpSocket {
+    fn new(socket: sys::net::UdpSocket) -> UdpSocket {
         UdpSocket {
             inner: IoSource::new(socket),
         }
@@ -63,8 +63,7 @@ impl UdpSocket {
 
     /// Wraps a standard library UDP socket, making it non-blocking.
     pub fn from_socket(socket: net::UdpSocket) -> io::Result<UdpSocket> {
-        sys::net::adopt(&socket)?;
-        Ok(UdpSocket::new(socket))
+        sys::net::from_std_udp(socket).map(UdpSocket::new)
     }
 
     /// Returns the address the socket is bound to.
@@ -80,7 +79,7 @@ impl UdpSocket {
     /// registered with that one only.
     pub fn try_clone(&self) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
-            inner: self.inner.try_clone_with(net::UdpSocket::try_clone)?,
+            inner: self.inner.try_clone_with(sys::net::UdpSocket::try_clone)?,
         })
     }
 
@@ -235,7 +234,7 @@ impl UdpSocket {
     }
 }
 
-socket_common!(UdpSocket, net::UdpSocket);
+socket_common!(UdpSocket, sys::net::UdpSocket);
 
 /// A datagram cannot be split over calls as a stream can: more buffers than
 /// one call passes are an error, not a datagram cut short.

@@ -123,11 +123,9 @@ impl Registration {
         (registration, set_readiness)
     }
 
-    /// Sets the token, interest and options (old form of `Poll::reregister`).
-    ///
-    /// As in the classic API, this also registers a `Registration` that is
-    /// not registered (never yet, or deregistered since) with `poll`, where
-    /// [`Poll::reregister`] answers `NotFound`.
+    /// Sets the token, interest and options (old form of `Poll::reregister`,
+    /// which does the same), registering the `Registration` with `poll` if
+    /// it is not registered.
     #[deprecated(since = "0.1.0", note = "use Poll::reregister")]
     pub fn update(
         &self,
@@ -136,32 +134,39 @@ impl Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        match poll.reregister(self, token, interest, opts) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                poll.register(self, token, interest, opts)
-            }
-            res => res,
-        }
+        poll.reregister(self, token, interest, opts)
     }
 
-    /// Stops the registration (old form of `Poll::deregister`).
-    ///
-    /// As in the classic API, a `Registration` that is not registered is
-    /// left as it is, without error (where [`Poll::deregister`] answers
-    /// `NotFound`).
+    /// Stops the registration (old form of `Poll::deregister`, which does
+    /// the same).
     #[deprecated(since = "0.1.0", note = "use Poll::deregister")]
     pub fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        match poll.deregister(self) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            res => res,
-        }
+        poll.deregister(self)
     }
 }
 
+impl Registration {
+    /// Binds the registration to `poll`'s readiness queue (made now if it
+    /// is the first), or checks that it is bound to it already.
+    #[inline]
+    fn bind_to(&self, poll: &Poll) -> io::Result<()> {
+        let queue = match poll.queue_if_created() {
+            Some(queue) => queue,
+            // Checked before the queue (and its descriptor) is created.
+            None if self.node.is_bound() => return Err(crate::poll::other_poll()),
+            None => poll.readiness_queue()?,
+        };
+        self.node.bind(queue)
+    }
+}
+
+/// As in the classic API, `register` and `reregister` do the same thing
+/// for a `Registration` (set its token, interest and options, registering
+/// it if it is not), and `deregister` stops its events without ever
+/// failing for one that is not registered. The first of these calls binds
+/// the `Registration` to its `Poll` for good: any of them with another
+/// `Poll` later is an error, even after a deregister.
 impl Evented for Registration {
-    /// Registers with `poll`. The first registration binds the
-    /// `Registration` to `poll` for good: registering it with another `Poll`
-    /// later is an error, even after a deregister.
     #[inline]
     fn register(
         &self,
@@ -170,14 +175,9 @@ impl Evented for Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        let queue = match poll.queue_if_created() {
-            Some(queue) => queue,
-            // Checked before the queue (and its descriptor) is created.
-            None if self.node.is_bound() => return Err(crate::poll::other_poll()),
-            None => poll.readiness_queue()?,
-        };
-        self.node.bind(queue)?;
-        let res = Node::configure(&self.node, true, token, interest, opts);
+        let res = self
+            .bind_to(poll)
+            .and_then(|()| Node::configure(&self.node, token, interest, opts));
         poll.counters().registered(Kind::User, &res);
         res
     }
@@ -190,15 +190,15 @@ impl Evented for Registration {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        self.node.check_bound(poll.queue_if_created())?;
-        let res = Node::configure(&self.node, false, token, interest, opts);
+        let res = self
+            .bind_to(poll)
+            .and_then(|()| Node::configure(&self.node, token, interest, opts));
         poll.counters().reregistered(Kind::User, &res);
         res
     }
 
     fn deregister(&self, poll: &Poll) -> io::Result<()> {
-        self.node.check_bound(poll.queue_if_created())?;
-        let res = self.node.deregister();
+        let res = self.bind_to(poll).map(|()| self.node.deregister());
         poll.counters().deregistered(Kind::User, &res);
         res
     }

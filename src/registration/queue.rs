@@ -93,16 +93,6 @@ impl Node {
         !self.queue.load(Ordering::Acquire).is_null()
     }
 
-    /// Is this node bound to `queue`? An error if bound to another one.
-    pub(crate) fn check_bound(&self, queue: Option<&ReadinessQueue>) -> io::Result<()> {
-        let cur = self.queue.load(Ordering::Acquire);
-        match queue {
-            Some(q) if ptr::eq(cur, Arc::as_ptr(&q.shared)) => Ok(()),
-            _ if !cur.is_null() => Err(crate::poll::other_poll()),
-            _ => Err(not_registered()),
-        }
-    }
-
     /// Binds this node to `queue` for good; an error if it is bound to another.
     #[inline]
     pub(crate) fn bind(&self, queue: &ReadinessQueue) -> io::Result<()> {
@@ -176,12 +166,12 @@ impl Node {
         Ok(())
     }
 
-    /// Registers (`fresh`) or reregisters the node: new interest and
-    /// options, re-armed, and queued if its readiness fires under them.
+    /// Registers or reregisters the node (the same thing, as in the classic
+    /// API): new token, interest and options, re-armed, and queued if its
+    /// readiness fires under them.
     #[inline]
     pub(crate) fn configure(
         node: &NodeRef,
-        fresh: bool,
         token: Token,
         interest: Ready,
         opts: PollOpt,
@@ -191,12 +181,10 @@ impl Node {
             | REGISTERED
             | ARMED;
         let mut cur = node.state.load(Ordering::Acquire);
-        check_registered(cur, fresh)?;
         // Published by the state transition below (release), read by `poll`
         // after its own transition (acquire).
         node.token.store(token.0, Ordering::Relaxed);
         let enqueue = loop {
-            check_registered(cur, fresh)?;
             let keep = cur & (READY_MASK | QUEUED | DROPPED);
             let enqueue = cur & QUEUED == 0 && firing(keep | config) != 0;
             let next = keep | config | if enqueue { QUEUED } else { 0 };
@@ -216,14 +204,10 @@ impl Node {
     }
 
     /// Deregisters the node: no more events until it is registered again.
-    pub(crate) fn deregister(&self) -> io::Result<()> {
-        let prev = self
-            .state
+    /// Deregistering a node that is not registered changes nothing.
+    pub(crate) fn deregister(&self) {
+        self.state
             .fetch_and(!(REGISTERED | ARMED), Ordering::AcqRel);
-        if prev & REGISTERED == 0 {
-            return Err(not_registered());
-        }
-        Ok(())
     }
 
     /// The `Registration` is dropped: the node never fires again.
@@ -231,31 +215,6 @@ impl Node {
     pub(crate) fn drop_registration(&self) {
         self.state.fetch_or(DROPPED, Ordering::AcqRel);
     }
-}
-
-#[inline]
-fn check_registered(state: usize, fresh: bool) -> io::Result<()> {
-    match (fresh, state & REGISTERED != 0) {
-        (true, true) => Err(registered_already()),
-        (false, false) => Err(not_registered()),
-        _ => Ok(()),
-    }
-}
-
-#[cold]
-fn registered_already() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::AlreadyExists,
-        "the Registration is registered already",
-    )
-}
-
-#[cold]
-fn not_registered() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        "the Registration is not registered with this Poll",
-    )
 }
 
 /// The stack's marker once the `Poll` is gone; never a node's address.

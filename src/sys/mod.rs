@@ -21,7 +21,9 @@
 //! `EINVAL`), so that `Poll::poll` need not look first.
 //!
 //! This is the one place where the backend family is chosen; the Unix
-//! family chooses between epoll and kqueue in `unix/mod.rs`.
+//! family chooses between epoll and kqueue in `unix/mod.rs`. The third
+//! family, the simulator, replaces the operating system's under
+//! `--cfg evio_sim`.
 
 #[cfg(not(any(
     windows,
@@ -75,7 +77,7 @@ pub(crate) fn select_fast(
 
 /// A registration change on a selector whose `has_fast_path` is true, with
 /// no test of the engine: for a socket whose binding says so
-/// (`SelectorId::is_fast`).
+/// (`SelectorId::is_fast`). (The simulator's selector has one engine.)
 #[cfg(unix)]
 #[inline(always)]
 pub(crate) fn register_fast(
@@ -85,9 +87,9 @@ pub(crate) fn register_fast(
     interest: crate::Ready,
     opts: crate::PollOpt,
 ) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
     return selector.register_fast(fd, token, interest, opts);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
     selector.register(fd, token, interest, opts)
 }
 
@@ -101,9 +103,9 @@ pub(crate) fn reregister_fast(
     interest: crate::Ready,
     opts: crate::PollOpt,
 ) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
     return selector.reregister_fast(fd, token, interest, opts);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
     selector.reregister(fd, token, interest, opts)
 }
 
@@ -111,18 +113,27 @@ pub(crate) fn reregister_fast(
 #[cfg(unix)]
 #[inline(always)]
 pub(crate) fn deregister_fast(selector: &Selector, fd: std::os::fd::RawFd) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
     return selector.deregister_fast(fd);
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
     selector.deregister(fd)
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, not(evio_sim)))]
 mod unix;
-#[cfg(unix)]
+#[cfg(all(unix, not(evio_sim)))]
 pub(crate) use self::unix::*;
 
-#[cfg(windows)]
+#[cfg(all(windows, not(evio_sim)))]
 mod windows;
-#[cfg(windows)]
+#[cfg(all(windows, not(evio_sim)))]
 pub(crate) use self::windows::*;
+
+// The simulator (`RUSTFLAGS="--cfg evio_sim"`): a backend of its own, in
+// place of the operating system's; see `sim/mod.rs` and `evio::sim`.
+#[cfg(all(evio_sim, not(unix)))]
+compile_error!("the simulator (--cfg evio_sim) runs on Unix hosts only");
+#[cfg(evio_sim)]
+pub(crate) mod sim;
+#[cfg(evio_sim)]
+pub(crate) use self::sim::*;

@@ -111,6 +111,45 @@ fn is_datagram(s: SockRef<'_>) -> io::Result<bool> {
     Ok(s.r#type()? == Type::DGRAM)
 }
 
+/// The backend's socket types: the standard library's.
+pub(crate) use std::net::{TcpListener, TcpStream, UdpSocket};
+
+/// A standard library stream, made non-blocking, as the backend's type.
+#[inline]
+pub(crate) fn from_std_stream(s: net::TcpStream) -> io::Result<TcpStream> {
+    adopt(&s)?;
+    Ok(s)
+}
+
+/// A standard library listener, made non-blocking, as the backend's type.
+#[inline]
+pub(crate) fn from_std_listener(l: net::TcpListener) -> io::Result<TcpListener> {
+    adopt(&l)?;
+    Ok(l)
+}
+
+/// A standard library UDP socket, made non-blocking, as the backend's type.
+#[inline]
+pub(crate) fn from_std_udp(s: net::UdpSocket) -> io::Result<UdpSocket> {
+    adopt(&s)?;
+    Ok(s)
+}
+
+/// Starts connecting a standard library stream to `addr`, non-blocking.
+#[inline]
+pub(crate) fn connect_std_stream(s: net::TcpStream, addr: &SocketAddr) -> io::Result<TcpStream> {
+    adopt(&s)?;
+    tcp_connect_stream(&s, addr)?;
+    Ok(s)
+}
+
+/// An accepted stream as a standard library stream in blocking mode.
+#[inline]
+pub(crate) fn into_std_blocking(s: TcpStream) -> io::Result<net::TcpStream> {
+    s.set_nonblocking(false)?;
+    Ok(s)
+}
+
 /// Creates a listening TCP socket bound to `addr`.
 pub(crate) fn tcp_bind(addr: &SocketAddr) -> io::Result<net::TcpListener> {
     let s = new_socket(addr, Type::STREAM)?;
