@@ -87,7 +87,8 @@ pub enum Engine {
     /// sockets queued in user space and carried to the kernel in one batch
     /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
     /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
-    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
+    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) on x86_64, AArch64,
+    /// RISC-V 64, LoongArch64 or POWER64, and io_uring allowed
     /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
     /// it runs [`Epoll`](Engine::Epoll).
     IoUring,
@@ -578,6 +579,16 @@ impl Poll {
         self.id
     }
 
+    /// What a socket bound to this `Poll` holds: its `id`, with the top
+    /// bit set where the engine has no fast path (Linux's io_uring), so
+    /// that a bound socket's one compare with `id` also tells the engine
+    /// (ids count up from 1 and never reach the top bit).
+    #[inline]
+    pub(crate) fn bind_id(&self) -> usize {
+        let slow = usize::from(!sys::has_fast_path(&self.selector));
+        self.id | slow << (usize::BITS - 1)
+    }
+
     /// The user-space readiness queue, if a `Registration` created it.
     #[inline]
     pub(crate) fn queue_if_created(&self) -> Option<&ReadinessQueue> {
@@ -671,6 +682,15 @@ impl SelectorId {
         SelectorId(AtomicUsize::new(0))
     }
 
+    /// Whether this socket is bound to `poll` and `poll`'s engine has the
+    /// fast path (see `Poll::bind_id`): one load and one compare, which
+    /// lets a change skip every other test.
+    #[cfg(unix)]
+    #[inline]
+    pub(crate) fn is_fast(&self, poll: &Poll) -> bool {
+        self.0.load(Ordering::Acquire) == poll.id()
+    }
+
     /// Binds to `poll`, or checks that it is the one bound already.
     #[inline]
     pub(crate) fn associate(&self, poll: &Poll) -> io::Result<()> {
@@ -685,15 +705,19 @@ impl SelectorId {
     #[cold]
     #[inline(never)]
     fn bind(&self, cur: usize, poll: &Poll) -> io::Result<()> {
+        let id = poll.bind_id();
+        if cur == id {
+            return Ok(());
+        }
         if cur != 0 {
             return Err(other_poll());
         }
         match self
             .0
-            .compare_exchange(0, poll.id(), Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => Ok(()),
-            Err(id) if id == poll.id() => Ok(()),
+            Err(bound) if bound == id => Ok(()),
             Err(_) => Err(other_poll()),
         }
     }
@@ -705,7 +729,8 @@ impl SelectorId {
     /// (and as the classic API reports it).
     #[inline]
     pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
-        if self.0.load(Ordering::Acquire) == poll.id() {
+        let cur = self.0.load(Ordering::Acquire);
+        if cur == poll.id() || cur == poll.bind_id() {
             Ok(())
         } else {
             Err(not_this_poll())

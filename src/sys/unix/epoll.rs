@@ -293,8 +293,11 @@ impl Selector {
 }
 
 /// `epoll_ctl`'s operations, for `Selector::ctl_errno`.
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_ADD: i32 = quick::CTL_ADD;
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_MOD: i32 = quick::CTL_MOD;
+#[cfg(target_os = "linux")]
 pub(crate) const CTL_DEL: i32 = quick::CTL_DEL;
 
 #[cold]

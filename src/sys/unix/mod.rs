@@ -11,7 +11,31 @@ pub(crate) use self::epoll::{event, Events, SysEvent, Waker, SELECT_REJECTS_ZERO
 // Linux: a `Poll` runs the epoll engine or the io_uring one.
 #[cfg(target_os = "linux")]
 mod engine;
-#[cfg(target_os = "linux")]
+// The ring, where the `io-uring` crate has a binding for the architecture
+// (as Cargo.toml says); elsewhere a ring that never starts, so that a
+// `Poll` asked for io_uring runs epoll.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64"
+    )
+))]
+mod uring;
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64"
+    ))
+))]
+#[path = "uring_none.rs"]
 mod uring;
 #[cfg(target_os = "linux")]
 pub(crate) use self::engine::Selector;
