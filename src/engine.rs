@@ -18,7 +18,8 @@ pub enum Engine {
     /// sockets queued in user space and carried to the kernel in one batch
     /// through an io_uring (`IORING_OP_EPOLL_CTL`) when the next poll
     /// starts. Needs Linux 5.6 (`IORING_OP_EPOLL_CTL`,
-    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) and io_uring allowed
+    /// `IORING_REGISTER_PROBE`, `IORING_FEAT_NODROP`) on x86_64, AArch64,
+    /// RISC-V 64, LoongArch64 or POWER64, and io_uring allowed
     /// (`kernel.io_uring_disabled`, seccomp); elsewhere a `Poll` asked for
     /// it runs [`Epoll`](Engine::Epoll).
     IoUring,

@@ -109,6 +109,11 @@ impl<T> Deref for IoSource<T> {
     }
 }
 
+// Each change first tests the socket's binding with one compare: bound to
+// this `Poll`, and the `Poll`'s engine has the fast path (everywhere but
+// Linux's io_uring engine), the change goes straight to the kernel; the
+// first registration, a socket bound elsewhere (an error) and the io_uring
+// engine take the out-of-line path, which tells them apart.
 #[cfg(unix)]
 impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
     #[inline]
@@ -119,19 +124,66 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         interest: Ready,
         opts: PollOpt,
     ) -> io::Result<()> {
-        self.selector_id.associate(poll)?;
-        let res = poll.selector().register(
-            std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-            token,
-            interest,
-            opts,
-        );
+        if !self.selector_id.is_fast(poll) {
+            return self.register_slow(poll, token, interest, opts);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        let res = sys::register_fast(poll.selector(), fd, token, interest, opts);
         poll.counters().registered(Kind::Io, &res);
         res
     }
 
     #[inline]
     fn reregister(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        if !self.selector_id.is_fast(poll) {
+            return self.reregister_slow(poll, token, interest, opts);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        let res = sys::reregister_fast(poll.selector(), fd, token, interest, opts)
+            .map_err(not_registered);
+        poll.counters().reregistered(Kind::Io, &res);
+        res
+    }
+
+    #[inline]
+    fn deregister(&self, poll: &Poll) -> io::Result<()> {
+        if !self.selector_id.is_fast(poll) {
+            return self.deregister_slow(poll);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        let res = sys::deregister_fast(poll.selector(), fd).map_err(not_registered);
+        poll.counters().deregistered(Kind::Io, &res);
+        res
+    }
+}
+
+#[cfg(unix)]
+impl<T: std::os::fd::AsRawFd> IoSource<T> {
+    #[cold]
+    #[inline(never)]
+    fn register_slow(
+        &self,
+        poll: &Poll,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        self.selector_id.associate(poll)?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        let res = poll.selector().register(fd, token, interest, opts);
+        poll.counters().registered(Kind::Io, &res);
+        res
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reregister_slow(
         &self,
         poll: &Poll,
         token: Token,
@@ -151,13 +203,12 @@ impl<T: std::os::fd::AsRawFd> Evented for IoSource<T> {
         res
     }
 
-    #[inline]
-    fn deregister(&self, poll: &Poll) -> io::Result<()> {
+    #[cold]
+    #[inline(never)]
+    fn deregister_slow(&self, poll: &Poll) -> io::Result<()> {
         self.selector_id.check(poll)?;
-        let res = poll
-            .selector()
-            .deregister(std::os::fd::AsRawFd::as_raw_fd(&self.fd))
-            .map_err(not_registered);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.fd);
+        let res = poll.selector().deregister(fd).map_err(not_registered);
         poll.counters().deregistered(Kind::Io, &res);
         res
     }

@@ -460,6 +460,16 @@ impl Poll {
         self.id
     }
 
+    /// What a socket bound to this `Poll` holds: its `id`, with the top
+    /// bit set where the engine has no fast path (Linux's io_uring), so
+    /// that a bound socket's one compare with `id` also tells the engine
+    /// (ids count up from 1 and never reach the top bit).
+    #[inline]
+    pub(crate) fn bind_id(&self) -> usize {
+        let slow = usize::from(!sys::has_fast_path(&self.selector));
+        self.id | slow << (usize::BITS - 1)
+    }
+
     /// What a `Registration` needs of this `Poll`: its user-space
     /// readiness, selector and counters.
     #[inline]
@@ -511,6 +521,15 @@ impl SelectorId {
         SelectorId(AtomicUsize::new(0))
     }
 
+    /// Whether this socket is bound to `poll` and `poll`'s engine has the
+    /// fast path (see `Poll::bind_id`): one load and one compare, which
+    /// lets a change skip every other test.
+    #[cfg(unix)]
+    #[inline]
+    pub(crate) fn is_fast(&self, poll: &Poll) -> bool {
+        self.0.load(Ordering::Acquire) == poll.id()
+    }
+
     /// Binds to `poll`, or checks that it is the one bound already.
     #[inline]
     pub(crate) fn associate(&self, poll: &Poll) -> io::Result<()> {
@@ -525,15 +544,19 @@ impl SelectorId {
     #[cold]
     #[inline(never)]
     fn bind(&self, cur: usize, poll: &Poll) -> io::Result<()> {
+        let id = poll.bind_id();
+        if cur == id {
+            return Ok(());
+        }
         if cur != 0 {
             return Err(error::other_poll());
         }
         match self
             .0
-            .compare_exchange(0, poll.id(), Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire)
         {
             Ok(_) => Ok(()),
-            Err(id) if id == poll.id() => Ok(()),
+            Err(bound) if bound == id => Ok(()),
             Err(_) => Err(error::other_poll()),
         }
     }
@@ -545,7 +568,8 @@ impl SelectorId {
     /// (and as the classic API reports it).
     #[inline]
     pub(crate) fn check(&self, poll: &Poll) -> io::Result<()> {
-        if self.0.load(Ordering::Acquire) == poll.id() {
+        let cur = self.0.load(Ordering::Acquire);
+        if cur == poll.id() || cur == poll.bind_id() {
             Ok(())
         } else {
             Err(error::not_this_poll())

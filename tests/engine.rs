@@ -13,9 +13,19 @@ use evio::{Engine, Events, Poll, PollOpt, Ready, Token};
 
 /// Whether this process may run the io_uring engine, asked of the kernel
 /// itself rather than of evio: `Ok` where `io_uring_setup` succeeds on a
-/// kernel of 5.6 or later (the engine's `IORING_OP_EPOLL_CTL`), or why not.
+/// kernel of 5.6 or later (the engine's `IORING_OP_EPOLL_CTL`), on an
+/// architecture evio has the ring for, or why not.
 #[cfg(target_os = "linux")]
 fn io_uring_allowed() -> Result<(), String> {
+    if !cfg!(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64"
+    )) {
+        return Err("evio has no io_uring binding for this architecture".into());
+    }
     // `struct io_uring_params`: 120 bytes, all zero (no flags).
     let mut params = [0u32; 30];
     // SAFETY: io_uring_setup(entries, params): `params` is writable, of the
@@ -27,20 +37,14 @@ fn io_uring_allowed() -> Result<(), String> {
             std::io::Error::last_os_error()
         ));
     }
+    // A `c_long`, which is a `c_int` on 32-bit targets.
+    #[allow(clippy::unnecessary_cast)]
+    let fd = fd as libc::c_int;
     // SAFETY: `fd` is the ring just created, owned here and closed once.
-    unsafe { libc::close(fd as libc::c_int) };
-    // SAFETY: `uname` fills the zeroed record it is given.
-    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: as above; `uts` lives across the call.
-    if unsafe { libc::uname(&mut uts) } != 0 {
-        return Err("uname failed".into());
-    }
-    let release: String = uts
-        .release
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8 as char)
-        .collect();
+    unsafe { libc::close(fd) };
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map_err(|e| format!("cannot read the kernel's release: {e}"))?;
+    let release = release.trim();
     let mut nums = release
         .split(|c: char| !c.is_ascii_digit())
         .map(|n| n.parse::<u32>().unwrap_or(0));

@@ -102,6 +102,50 @@ pub(crate) fn select_fast(
     selector.select(events, timeout)
 }
 
+/// A registration change on a selector whose `has_fast_path` is true, with
+/// no test of the engine: for a socket whose binding says so
+/// (`SelectorId::is_fast`). (The simulator's selector has one engine.)
+#[cfg(unix)]
+#[inline(always)]
+pub(crate) fn register_fast(
+    selector: &Selector,
+    fd: std::os::fd::RawFd,
+    token: crate::Token,
+    interest: crate::Ready,
+    opts: crate::PollOpt,
+) -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
+    return selector.register_fast(fd, token, interest, opts);
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
+    selector.register(fd, token, interest, opts)
+}
+
+/// As `register_fast`.
+#[cfg(unix)]
+#[inline(always)]
+pub(crate) fn reregister_fast(
+    selector: &Selector,
+    fd: std::os::fd::RawFd,
+    token: crate::Token,
+    interest: crate::Ready,
+    opts: crate::PollOpt,
+) -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
+    return selector.reregister_fast(fd, token, interest, opts);
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
+    selector.reregister(fd, token, interest, opts)
+}
+
+/// As `register_fast`.
+#[cfg(unix)]
+#[inline(always)]
+pub(crate) fn deregister_fast(selector: &Selector, fd: std::os::fd::RawFd) -> std::io::Result<()> {
+    #[cfg(all(target_os = "linux", not(evio_sim)))]
+    return selector.deregister_fast(fd);
+    #[cfg(not(all(target_os = "linux", not(evio_sim))))]
+    selector.deregister(fd)
+}
+
 #[cfg(all(unix, not(evio_sim)))]
 mod unix;
 #[cfg(all(unix, not(evio_sim)))]

@@ -108,6 +108,40 @@ impl Selector {
         self.epoll.select(events, timeout)
     }
 
+    /// The epoll engine's `register`, for a selector whose `has_fast_path`
+    /// is true only (a socket bound to it says so: `SelectorId::is_fast`).
+    #[inline]
+    pub(crate) fn register_fast(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        debug_assert!(self.has_fast_path());
+        self.epoll.register(fd, token, interest, opts)
+    }
+
+    /// As `register_fast`.
+    #[inline]
+    pub(crate) fn reregister_fast(
+        &self,
+        fd: RawFd,
+        token: Token,
+        interest: Ready,
+        opts: PollOpt,
+    ) -> io::Result<()> {
+        debug_assert!(self.has_fast_path());
+        self.epoll.reregister(fd, token, interest, opts)
+    }
+
+    /// As `register_fast`.
+    #[inline]
+    pub(crate) fn deregister_fast(&self, fd: RawFd) -> io::Result<()> {
+        debug_assert!(self.has_fast_path());
+        self.epoll.deregister(fd)
+    }
+
     #[inline]
     pub(crate) fn register(
         &self,

@@ -16,7 +16,31 @@ use self::kqueue as backend;
 // epoll's records.
 #[cfg(target_os = "linux")]
 mod engine;
-#[cfg(target_os = "linux")]
+// The ring, where the `io-uring` crate has a binding for the architecture
+// (as Cargo.toml says); elsewhere a ring that never starts, so that a
+// `Poll` asked for io_uring runs epoll.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64"
+    )
+))]
+mod uring;
+#[cfg(all(
+    target_os = "linux",
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        target_arch = "loongarch64",
+        target_arch = "powerpc64"
+    ))
+))]
+#[path = "uring_none.rs"]
 mod uring;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use self::backend::Selector;
