@@ -219,6 +219,30 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
+    /// An established stream from `local` to `peer` with nothing in
+    /// flight; the constructors change what differs.
+    fn open(local: SocketAddr, peer: SocketAddr, now: u64) -> Stream {
+        Stream {
+            local,
+            peer,
+            peer_obj: None,
+            connecting: false,
+            established: true,
+            rx: VecDeque::new(),
+            rx_fin: false,
+            rd_shut: false,
+            wr_shut: false,
+            reset: false,
+            error: None,
+            unread: 0,
+            nospace: false,
+            last_arrival: now,
+            opts: Opts::new(),
+            pipe: 0,
+            unix: None,
+        }
+    }
+
     /// A stream of the same host, whose bytes arrive at once.
     pub(crate) fn is_local(&self) -> bool {
         self.pipe != 0 || self.unix.is_some()
@@ -1135,23 +1159,8 @@ impl World {
                 let now = self.now;
                 let conn = self.new_obj(
                     Kind::Stream(Box::new(Stream {
-                        local: to,
-                        peer: client_local,
                         peer_obj: Some(from),
-                        connecting: false,
-                        established: true,
-                        rx: VecDeque::new(),
-                        rx_fin: false,
-                        rd_shut: false,
-                        wr_shut: false,
-                        reset: false,
-                        error: None,
-                        unread: 0,
-                        nospace: false,
-                        last_arrival: now,
-                        opts: Opts::new(),
-                        pipe: 0,
-                        unix: None,
+                        ..Stream::open(to, client_local, now)
                     })),
                     lhost,
                 );
@@ -1230,23 +1239,9 @@ impl World {
         let now = self.now;
         let obj = self.new_obj(
             Kind::Stream(Box::new(Stream {
-                local,
-                peer: to,
-                peer_obj: None,
                 connecting: true,
                 established: false,
-                rx: VecDeque::new(),
-                rx_fin: false,
-                rd_shut: false,
-                wr_shut: false,
-                reset: false,
-                error: None,
-                unread: 0,
-                nospace: false,
-                last_arrival: now,
-                opts: Opts::new(),
-                pipe: 0,
-                unix: None,
+                ..Stream::open(local, to, now)
             })),
             host,
         );
@@ -1278,23 +1273,10 @@ impl World {
         let end = |w: &mut World, pipe: u8| {
             w.new_obj(
                 Kind::Stream(Box::new(Stream {
-                    local: addr,
-                    peer: addr,
-                    peer_obj: None,
-                    connecting: false,
-                    established: true,
-                    rx: VecDeque::new(),
-                    rx_fin: false,
                     rd_shut: pipe == PIPE_WRITE,
                     wr_shut: pipe == PIPE_READ,
-                    reset: false,
-                    error: None,
-                    unread: 0,
-                    nospace: false,
-                    last_arrival: now,
-                    opts: Opts::new(),
                     pipe,
-                    unix: None,
+                    ..Stream::open(addr, addr, now)
                 })),
                 host,
             )
@@ -1317,23 +1299,8 @@ impl World {
         let now = self.now;
         self.new_obj(
             Kind::Stream(Box::new(Stream {
-                local: addr,
-                peer: addr,
-                peer_obj: None,
-                connecting: false,
-                established: true,
-                rx: VecDeque::new(),
-                rx_fin: false,
-                rd_shut: false,
-                wr_shut: false,
-                reset: false,
-                error: None,
-                unread: 0,
-                nospace: false,
-                last_arrival: now,
-                opts: Opts::new(),
-                pipe: 0,
                 unix: Some((local, peer)),
+                ..Stream::open(addr, addr, now)
             })),
             host,
         )
